@@ -12,12 +12,12 @@ const TRANSFORM_HEADER_LEN: usize = 8;
 pub const ATTR_KEY_LENGTH: u16 = 14;
 
 /// Reads a substructure header's last/length prefix and bounds it to `input`.
-fn substructure<'a>(
-    input: &'a [u8],
+fn substructure(
+    input: &[u8],
     min: usize,
     layer: Layer,
     offset: usize,
-) -> Result<(u8, &'a [u8], &'a [u8]), ParseError> {
+) -> Result<(u8, &[u8], &[u8]), ParseError> {
     let (_, fixed) = take(input, min, layer, offset)?;
     let (_, (last, _reserved, len)) = (be_u8, be_u8, be_u16)
         .parse(fixed)
