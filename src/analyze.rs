@@ -132,13 +132,17 @@ fn open(input: &Input) -> Result<Capture<Offline>, String> {
         Input::File(p) => p.clone(),
     };
     Capture::from_file(&path).map_err(|e| {
-        let msg = e.to_string();
+        let msg = match e {
+            pcap::Error::PcapError(m) => m,
+            other => other.to_string(),
+        };
         // libpcap prefixes some messages with the path already.
         let prefix = format!("{}: ", path.display());
-        let msg = msg.strip_prefix(&prefix).unwrap_or(&msg).to_string();
-        match msg.as_str() {
-            m if m.contains("unknown file format") => format!("not a pcap or pcapng file ({m})"),
-            m => m.to_string(),
+        let msg = msg.strip_prefix(&prefix).unwrap_or(&msg);
+        if msg.contains("unknown file format") {
+            "not a pcap or pcapng file (unknown file format)".to_string()
+        } else {
+            msg.to_string()
         }
     })
 }
@@ -183,7 +187,11 @@ fn analyze_input(
                 } else {
                     String::new()
                 };
-                error = Some(format!("read error after packet {pcap_cnt}{at}: {e}"));
+                let cause = match e {
+                    pcap::Error::PcapError(m) => m,
+                    other => other.to_string(),
+                };
+                error = Some(format!("packet {}{at}: {cause}", pcap_cnt + 1));
                 break;
             }
         };

@@ -14,10 +14,11 @@ const IKE_FILTER: &str = "udp port 500 or udp port 4500 or tcp port 4500 \
     or (icmp and (icmp[0] == 3)) or (icmp6 and (icmp6[0] == 1 or icmp6[0] == 2))";
 
 /// The capture filter for a link type: the IKE filter, repeated under one and two VLAN tags on
-/// Ethernet, combined with the user's `-f` filter.
+/// Ethernet, combined with the user's `-f` filter. libpcap's `vlan` shifts the offsets of every
+/// later primitive, even across `or`, so the tagged variants must nest, not follow each other.
 pub fn bpf_filter(link: LinkType, user: Option<&str>) -> String {
     let base = if link.has_vlan() {
-        format!("({IKE_FILTER}) or (vlan and ({IKE_FILTER})) or (vlan and vlan and ({IKE_FILTER}))")
+        format!("({IKE_FILTER}) or (vlan and (({IKE_FILTER}) or (vlan and ({IKE_FILTER}))))")
     } else {
         format!("({IKE_FILTER})")
     };
@@ -98,7 +99,7 @@ mod tests {
 
     #[test]
     fn vlan_filter_only_on_ethernet() {
-        assert!(bpf_filter(LinkType::Ethernet, None).contains("vlan and vlan"));
+        assert!(bpf_filter(LinkType::Ethernet, None).contains("or (vlan and ("));
         assert!(!bpf_filter(LinkType::LinuxSll2, None).contains("vlan"));
         assert!(bpf_filter(LinkType::Raw, Some("host 192.0.2.1")).ends_with("and (host 192.0.2.1)"));
     }
