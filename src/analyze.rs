@@ -1,8 +1,12 @@
 //! `ikescope analyze`: offline analysis of capture files.
 
+use crate::analysis::{Analyzer, AnalyzerOptions, Output};
 use crate::capture::{bpf_filter, expand, Input};
-use crate::decode::{Datagram, Decoder, Limits, LinkType, PacketMeta, Sink};
-use crate::event::{EventWriter, IkeMessageBody, Origin};
+use crate::decode::{Datagram, Decoder, FragmentLoss, IcmpError, IcmpKind, LinkType, Limits, PacketMeta, Sink, Transport};
+use crate::event::sa::{IkeFindingBody, IkeSaBody};
+use crate::event::{EventWriter, Flow, IkeMessageBody, Origin};
+use crate::posture::{Assessment, Finding};
+use crate::track::{CloseReason, NetEvent, NetEventKind, Obs};
 use crate::ike::{self, MessageSummary, Sender};
 use crate::stats::Stats;
 use pcap::{Capture, Offline};
@@ -17,6 +21,7 @@ pub struct AnalyzeOptions {
     pub log_messages: bool,
     pub filter: Option<String>,
     pub limits: Limits,
+    pub analyzer: AnalyzerOptions,
 }
 
 /// A per-input failure: one line for stderr.
@@ -36,64 +41,132 @@ impl std::fmt::Display for InputError {
 pub type ExchangeCounts = BTreeMap<(u8, String, &'static str), u64>;
 
 /// The outcome of a run.
-#[derive(Debug, Default)]
 pub struct RunSummary {
     pub inputs: Vec<String>,
     pub stats: Stats,
     pub exchanges: ExchangeCounts,
     pub errors: Vec<InputError>,
+    pub analyzer: Analyzer,
+}
+
+/// Writes `ike_sa` and `ike_finding` events.
+struct EventsOut<'w> {
+    events: Option<&'w mut EventWriter>,
+    names: &'w [String],
+    write_error: Option<std::io::Error>,
+}
+
+impl EventsOut<'_> {
+    fn emit<B: serde::Serialize>(&mut self, event_type: &'static str, a: &Assessment, body: B) {
+        let Some(w) = self.events.as_deref_mut() else { return };
+        let flow = match (a.initiator_addr, a.responder_addr) {
+            (Some(i), Some(r)) => {
+                let t = match a.transport {
+                    "tcp" => Transport::Tcp,
+                    "udp4500" => Transport::Udp4500,
+                    _ => Transport::Udp500,
+                };
+                Some(Flow::new(i, r, t))
+            }
+            _ => None,
+        };
+        let (input, pcap_cnt) = a.first_packet;
+        let origin = self.names.get(input as usize).map(|n| Origin::Offline { pcap_filename: n.clone(), pcap_cnt });
+        if let Err(e) = w.write(event_type, a.ended, flow, origin, body) {
+            self.write_error.get_or_insert(e);
+        }
+    }
+}
+
+impl Output for EventsOut<'_> {
+    fn sa(&mut self, a: &Assessment, reason: CloseReason) {
+        self.emit("ike_sa", a, IkeSaBody::new(a, reason));
+    }
+
+    fn finding(&mut self, a: &Assessment, f: &Finding) {
+        self.emit("ike_finding", a, IkeFindingBody { finding: f });
+    }
 }
 
 /// IKEv1 has no initiator flag: remember who opened each SA (bounded; cleared when full,
 /// which only costs the sender guess of SAs already in flight).
 const V1_SENDER_CAP: usize = 65_536;
 
-/// Sink that turns datagrams into message summaries and `ike_message` events.
-struct MessageSink<'w> {
-    events: Option<&'w mut EventWriter>,
-    input: String,
+/// Sink that turns datagrams into message summaries, `ike_message` events and analysis input.
+struct MessageSink<'a, 'w> {
+    analyzer: &'a mut Analyzer,
+    out: EventsOut<'w>,
+    log_messages: bool,
+    input: u32,
     v1_initiators: HashMap<u64, SocketAddr>,
     exchanges: ExchangeCounts,
     parse_errors: Vec<&'static str>,
     messages: u64,
-    write_error: Option<std::io::Error>,
 }
 
-impl MessageSink<'_> {
+impl MessageSink<'_, '_> {
     fn v1_sender(&mut self, spi_i: u64, d: &Datagram<'_>) -> Sender {
         if self.v1_initiators.len() >= V1_SENDER_CAP {
             self.v1_initiators.clear();
         }
         let init = *self.v1_initiators.entry(spi_i).or_insert(d.src);
-        if init == d.src {
-            Sender::Initiator
-        } else {
-            Sender::Responder
-        }
+        if init == d.src { Sender::Initiator } else { Sender::Responder }
     }
 
     fn record(&mut self, d: &Datagram<'_>, s: &MessageSummary) {
-        let exchange = s
-            .exchange
-            .map_or_else(|| s.exchange_type.to_string(), str::to_string);
-        *self
-            .exchanges
-            .entry((s.version, exchange, s.role))
-            .or_default() += 1;
-        let Some(w) = self.events.as_deref_mut() else {
+        let exchange = s.exchange.map_or_else(|| s.exchange_type.to_string(), str::to_string);
+        *self.exchanges.entry((s.version, exchange, s.role)).or_default() += 1;
+        if !self.log_messages {
             return;
-        };
-        let origin = Origin::Offline {
-            pcap_filename: self.input.clone(),
-            pcap_cnt: d.meta.pcap_cnt,
-        };
-        if let Err(e) = w.datagram("ike_message", d, origin, IkeMessageBody { ike_message: s }) {
-            self.write_error.get_or_insert(e);
         }
+        let name = self.out.names.get(self.input as usize).cloned().unwrap_or_default();
+        let Some(w) = self.out.events.as_deref_mut() else { return };
+        let origin = Origin::Offline { pcap_filename: name, pcap_cnt: d.meta.pcap_cnt };
+        if let Err(e) = w.datagram("ike_message", d, origin, IkeMessageBody { ike_message: s }) {
+            self.out.write_error.get_or_insert(e);
+        }
+    }
+
+    fn net(&mut self, a: std::net::IpAddr, b: std::net::IpAddr, meta: PacketMeta, kind: NetEventKind) {
+        let ev = NetEvent { kind, pcap_cnt: meta.pcap_cnt, input: self.input, ts_us: meta.ts_us };
+        self.analyzer.net_event(a, b, ev);
     }
 }
 
-impl Sink for MessageSink<'_> {
+/// IP datagram size of an IKE message: IKE + UDP/TCP framing + IP header.
+fn wire_size(d: &Datagram<'_>, ike_len: u32) -> u32 {
+    let ip = if d.src.is_ipv6() { 40 } else { 20 };
+    let framing = match d.transport {
+        Transport::Udp500 => 8,
+        Transport::Udp4500 => 12,
+        Transport::Tcp => 22,
+    };
+    ike_len + framing + ip
+}
+
+/// The tracker's view of one message.
+pub fn observation(d: &Datagram<'_>, s: &MessageSummary, input: u32) -> Obs {
+    Obs {
+        pcap_cnt: d.meta.pcap_cnt,
+        input,
+        ts_us: d.meta.ts_us,
+        src: d.src,
+        dst: d.dst,
+        transport: d.transport.as_str(),
+        exchange: s.exchange_type,
+        message_id: s.message_id,
+        from_initiator: s.sender == "initiator",
+        response: s.role == "response",
+        length: s.length,
+        wire_size: wire_size(d, s.length),
+        ip_fragments: d.ip_fragments,
+        encrypted_length: s.encrypted_length.map(|l| l as u32),
+        skf: s.skf.map(|k| (k.number, k.total)),
+        error_notifies: s.notify.iter().filter(|n| (1..16384).contains(&n.ntype)).map(|n| n.ntype).collect(),
+    }
+}
+
+impl Sink for MessageSink<'_, '_> {
     fn ike(&mut self, d: &Datagram<'_>) {
         let msg = match ike::parse(d) {
             Ok(m) => m,
@@ -106,6 +179,24 @@ impl Sink for MessageSink<'_> {
             self.parse_errors.push(ike::layer_label(&e));
         }
         self.record(d, &summary);
+        let obs = observation(d, &summary, self.input);
+        self.analyzer.message(obs, &summary, &mut self.out);
+    }
+
+    fn icmp_error(&mut self, e: &IcmpError) {
+        let kind = match e.kind {
+            IcmpKind::FragNeeded { mtu } => NetEventKind::PacketTooBig { mtu: mtu.into(), quoted_len: e.quoted_len },
+            IcmpKind::PacketTooBig { mtu } => NetEventKind::PacketTooBig { mtu, quoted_len: e.quoted_len },
+            IcmpKind::PortUnreachable => NetEventKind::PortUnreachable,
+        };
+        self.net(e.quoted_src.ip(), e.quoted_dst.ip(), e.meta, kind);
+    }
+
+    fn fragment_loss(&mut self, l: &FragmentLoss) {
+        let ike_ports = l.ports.is_none_or(|(a, b)| [a, b].iter().any(|p| *p == 500 || *p == 4500));
+        if ike_ports {
+            self.net(l.src, l.dst, l.last, NetEventKind::FragmentLoss { fragments_seen: l.fragments_seen });
+        }
     }
 }
 
@@ -149,11 +240,7 @@ fn open(input: &Input) -> Result<Capture<Offline>, String> {
 
 /// Analyses one input, returning its counters; a read error after some packets still keeps
 /// what was decoded.
-fn analyze_input(
-    input: &Input,
-    opts: &AnalyzeOptions,
-    sink: &mut MessageSink<'_>,
-) -> (Stats, Option<String>) {
+fn analyze_input(input: &Input, opts: &AnalyzeOptions, sink: &mut MessageSink<'_, '_>) -> (Stats, Option<String>) {
     let mut cap = match open(input) {
         Ok(c) => c,
         Err(e) => return (Stats::default(), Some(e)),
@@ -204,52 +291,54 @@ fn analyze_input(
         let ts_us = h.ts.tv_sec * 1_000_000 + h.ts.tv_usec;
         let meta = PacketMeta { ts_us, pcap_cnt };
         decoder.packet(meta, packet.data, h.caplen < h.len, sink);
+        if pcap_cnt % 8192 == 0 {
+            sink.analyzer.expire(ts_us, &mut sink.out);
+        }
     }
     decoder.finish(sink);
     (decoder.stats, error)
 }
 
-/// Runs the analysis over every input; events go to `events` when given.
+/// Runs the analysis over every input; events go to `events` when given. SAs and tunnels span
+/// inputs (one capture split into several files is one story).
 pub fn run(opts: &AnalyzeOptions, mut events: Option<&mut EventWriter>) -> RunSummary {
     let (inputs, walk_errors) = expand(&opts.inputs);
-    let mut summary = RunSummary::default();
-    summary.errors.extend(
-        walk_errors
-            .into_iter()
-            .map(|(input, message)| InputError { input, message }),
-    );
-    for input in &inputs {
+    let names: Vec<String> = inputs.iter().map(Input::name).collect();
+    let mut analyzer = Analyzer::new(opts.analyzer.clone());
+    let mut stats = Stats::default();
+    let mut exchanges = ExchangeCounts::new();
+    let mut errors: Vec<InputError> = walk_errors.into_iter().map(|(input, message)| InputError { input, message }).collect();
+    let mut write_error = None;
+    for (idx, input) in inputs.iter().enumerate() {
+        let out = EventsOut { events: events.as_deref_mut(), names: &names, write_error: None };
         let mut sink = MessageSink {
-            events: events.as_deref_mut(),
-            input: input.name(),
+            analyzer: &mut analyzer,
+            out,
+            log_messages: opts.log_messages,
+            input: idx as u32,
             v1_initiators: HashMap::new(),
             exchanges: BTreeMap::new(),
             parse_errors: Vec::new(),
             messages: 0,
-            write_error: None,
         };
-        let (mut stats, error) = analyze_input(input, opts, &mut sink);
-        stats.ike_messages += sink.messages;
+        let (mut st, error) = analyze_input(input, opts, &mut sink);
+        st.ike_messages += sink.messages;
         for layer in sink.parse_errors.drain(..) {
-            stats.parse_error(layer);
+            st.parse_error(layer);
         }
-        if let Some(e) = sink.write_error.take() {
-            summary.errors.push(InputError {
-                input: "events".into(),
-                message: e.to_string(),
-            });
-        }
+        write_error = write_error.or(sink.out.write_error.take());
         for (k, v) in std::mem::take(&mut sink.exchanges) {
-            *summary.exchanges.entry(k).or_default() += v;
+            *exchanges.entry(k).or_default() += v;
         }
-        summary.stats.merge(&stats);
-        summary.inputs.push(input.name());
+        stats.merge(&st);
         if let Some(message) = error {
-            summary.errors.push(InputError {
-                input: input.name(),
-                message,
-            });
+            errors.push(InputError { input: input.name(), message });
         }
     }
-    summary
+    let mut out = EventsOut { events: events.as_deref_mut(), names: &names, write_error: None };
+    analyzer.finish(&mut out);
+    if let Some(e) = write_error.or(out.write_error) {
+        errors.push(InputError { input: "events".into(), message: e.to_string() });
+    }
+    RunSummary { inputs: names, stats, exchanges, errors, analyzer }
 }

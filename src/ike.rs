@@ -2,6 +2,7 @@
 //! sinks need as a small owned [`MessageSummary`] (names beside raw numbers, spec §5).
 
 use crate::decode::Datagram;
+use crate::mlkem;
 use ikescope_parsers::registry::{ExchangeType, NotifyType};
 use ikescope_parsers::sa::{Proposal, ProposalIter};
 use ikescope_parsers::{
@@ -50,6 +51,10 @@ pub struct KeSummary {
     pub name: Option<String>,
     /// Key exchange data octets.
     pub length: usize,
+    /// For an ML-KEM encapsulation key (initiator's share): whether it passes the FIPS 203
+    /// §7.2 input checks (length and the modulus check of every coefficient).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fips203_valid: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -63,6 +68,9 @@ pub struct NotifySummary {
     /// INVALID_KE_PAYLOAD: the method the responder asks for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_method: Option<u16>,
+    /// SIGNATURE_HASH_ALGORITHMS: the hash algorithm IDs announced (RFC 7427).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_algorithms: Option<Vec<u16>>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -254,6 +262,8 @@ fn notify_summary(n: &ikescope_parsers::v2::Notify<'_>) -> NotifySummary {
         protocol: n.protocol.0,
         data_length: n.data.len(),
         requested_method: n.invalid_ke_method().map(|m| m.0),
+        hash_algorithms: (n.ntype == NotifyType::SIGNATURE_HASH_ALGORITHMS)
+            .then(|| n.data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()),
     }
 }
 
@@ -264,6 +274,9 @@ fn add_v2(s: &mut MessageSummary, p: &Payload<'_>) -> Result<(), ParseError> {
             method: Some(ke.method.0),
             name: Some(ke.method.short_name()),
             length: ke.data.len(),
+            // Only the initiator's share is an encapsulation key (ML-KEM-1024 ciphertexts have
+            // the same length).
+            fips203_valid: (s.role == "request").then(|| mlkem::check_encapsulation_key(ke.method.0, ke.data)).flatten(),
         }),
         V2Body::Notify(n) => s.notify.push(notify_summary(&n)),
         V2Body::VendorId(v) => s.vendor_ids.push(hex(v)),
@@ -285,11 +298,7 @@ fn add_v1(s: &mut MessageSummary, p: &Payload<'_>) -> Result<(), ParseError> {
         V1Body::Sa {
             proposals: iter, ..
         } => proposals(s, iter, false)?,
-        V1Body::Ke(data) => s.ke.push(KeSummary {
-            method: None,
-            name: None,
-            length: data.len(),
-        }),
+        V1Body::Ke(data) => s.ke.push(KeSummary { method: None, name: None, length: data.len(), fips203_valid: None }),
         V1Body::Notify { notify, .. } => s.notify.push(notify_summary(&notify)),
         V1Body::VendorId(v) => s.vendor_ids.push(hex(v)),
         _ => {}

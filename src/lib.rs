@@ -5,11 +5,16 @@
 //! about state; sinks never parse wire bytes themselves.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod analyze;
 pub mod capture;
 pub mod decode;
 pub mod event;
 pub mod ike;
+pub mod mlkem;
+pub mod policy;
+pub mod posture;
+pub mod track;
 pub mod report;
 pub mod stats;
 

@@ -1,19 +1,21 @@
 //! The `ikescope` command line.
 
-use clap::{Parser, Subcommand};
-use ikescope::analyze::{self, AnalyzeOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use ikescope::analysis::AnalyzerOptions;
+use ikescope::analyze::{self, AnalyzeOptions, RunSummary};
 use ikescope::decode::Limits;
 use ikescope::event::{default_sensor_name, EventWriter};
+use ikescope::policy::Policy;
+use ikescope::posture::tunnel::Baseline;
+use ikescope::posture::Severity;
+use ikescope::report;
+use ikescope::track::TrackerLimits;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "ikescope",
-    version,
-    about = "Passive IKE analyzer: is each IPsec tunnel's key exchange classical, hybrid (ML-KEM), post-quantum or PPK-protected?"
-)]
+#[command(name = "ikescope", version, about = "Passive IKE analyzer: is each IPsec tunnel's key exchange classical, hybrid (ML-KEM), post-quantum or PPK-protected, and does it hold?")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,24 +27,60 @@ enum Command {
     Analyze(AnalyzeArgs),
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
 #[derive(clap::Args)]
 struct AnalyzeArgs {
     /// Capture files, directories (searched recursively for .pcap/.pcapng/.cap) or '-' for stdin.
     #[arg(required = true, value_name = "PCAP|DIR|-")]
     inputs: Vec<PathBuf>,
-    /// Write NDJSON events to FILE ('-' = stdout).
+    /// Write NDJSON events (ike_sa, ike_finding, and ike_message with --log-messages) to FILE ('-' = stdout).
     #[arg(long, value_name = "FILE|-")]
     events: Option<PathBuf>,
-    /// Emit one `ike_message` event per IKE message.
+    /// Also emit one `ike_message` event per IKE message.
     #[arg(long)]
     log_messages: bool,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the per-tunnel inventory (peers, suites, capabilities, posture) as CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    inventory: Option<PathBuf>,
+    /// Tunnel-class policy (TOML): required posture and fallback decision per class.
+    #[arg(long, value_name = "FILE.toml")]
+    policy: Option<PathBuf>,
+    /// Prior tunnel postures (from --save-baseline): a tunnel now weaker is a posture_regression.
+    #[arg(long, value_name = "FILE.json")]
+    baseline: Option<PathBuf>,
+    /// Save the tunnels' postures for a later --baseline.
+    #[arg(long, value_name = "FILE.json")]
+    save_baseline: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity was raised (CI / change gates).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<FailOn>,
     /// BPF filter added to the built-in IKE capture filter.
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
     filter: Option<String>,
+    /// IKE SAs tracked at once (least recently active evicted beyond it).
+    #[arg(long, default_value_t = 100_000)]
+    max_sas: usize,
     /// Sensor name in events (default: host name).
     #[arg(long)]
     sensor_name: Option<String>,
-    /// No summary on stdout.
+    /// No report on stdout.
     #[arg(short, long)]
     quiet: bool,
 }
@@ -51,58 +89,77 @@ fn open_events(path: &PathBuf, sensor: String) -> Result<EventWriter, String> {
     let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
         Box::new(BufWriter::new(std::io::stdout()))
     } else {
-        let f = std::fs::File::create(path)
-            .map_err(|e| format!("{}: cannot create events file: {e}", path.display()))?;
+        let f = std::fs::File::create(path).map_err(|e| format!("{}: cannot create events file: {e}", path.display()))?;
         Box::new(BufWriter::with_capacity(1 << 16, f))
     };
     Ok(EventWriter::new(out, sensor))
 }
 
+fn severity(f: FailOn) -> Severity {
+    match f {
+        FailOn::Info => Severity::Info,
+        FailOn::Low => Severity::Low,
+        FailOn::Medium => Severity::Medium,
+        FailOn::High => Severity::High,
+        FailOn::Critical => Severity::Critical,
+    }
+}
+
+/// Loads policy and baseline; any error is a usage error (exit 2).
+fn analyzer_options(a: &AnalyzeArgs) -> Result<(AnalyzerOptions, Baseline), String> {
+    let policy = a.policy.as_deref().map(Policy::load).transpose()?;
+    let baseline = a.baseline.as_deref().map(report::load_baseline).transpose()?.unwrap_or_default();
+    let tracker = TrackerLimits { max_sas: a.max_sas, ..TrackerLimits::default() };
+    Ok((AnalyzerOptions { tracker, policy, baseline: baseline.clone(), ..AnalyzerOptions::default() }, baseline))
+}
+
+fn print_report(a: &AnalyzeArgs, summary: &RunSummary) {
+    let mut out = std::io::stdout().lock();
+    let _ = match a.format {
+        Format::Table => report::write_table(&mut out, summary),
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report::json_report(summary)).unwrap_or_default()),
+    };
+}
+
 fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
+    let fail = |e: String| {
+        eprintln!("ikescope: error: {e}");
+        ExitCode::from(2)
+    };
+    let (analyzer, prior) = match analyzer_options(&a) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
     let sensor = a.sensor_name.clone().unwrap_or_else(default_sensor_name);
     let events_to_stdout = a.events.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let mut writer = match a
-        .events
-        .as_ref()
-        .map(|p| open_events(p, sensor))
-        .transpose()
-    {
+    let mut writer = match a.events.as_ref().map(|p| open_events(p, sensor)).transpose() {
         Ok(w) => w,
-        Err(e) => {
-            eprintln!("ikescope: error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(e),
     };
-    let opts = AnalyzeOptions {
-        inputs: a.inputs,
-        log_messages: a.log_messages,
-        filter: a.filter,
-        limits: Limits::default(),
-    };
-    let events = if a.log_messages {
-        writer.as_mut()
-    } else {
-        None
-    };
-    let summary = analyze::run(&opts, events);
-    if let Some(w) = writer.as_mut() {
-        if let Err(e) = w.flush() {
-            eprintln!("ikescope: error: events: {e}");
-            return ExitCode::from(2);
-        }
+    let opts = AnalyzeOptions { inputs: a.inputs.clone(), log_messages: a.log_messages, filter: a.filter.clone(), limits: Limits::default(), analyzer };
+    let summary = analyze::run(&opts, writer.as_mut());
+    if let Some(Err(e)) = writer.as_mut().map(EventWriter::flush) {
+        return fail(format!("events: {e}"));
     }
     if !a.quiet && !events_to_stdout {
-        let mut out = std::io::stdout().lock();
-        let _ = ikescope::report::write_summary(&mut out, &summary);
+        print_report(&a, &summary);
     }
-    for e in &summary.errors {
+    let mut errors: Vec<String> = summary.errors.iter().map(ToString::to_string).collect();
+    if let Some(p) = &a.inventory {
+        errors.extend(report::write_inventory(p, &summary).err());
+    }
+    if let Some(p) = &a.save_baseline {
+        errors.extend(report::save_baseline(p, &summary, &prior).err());
+    }
+    for e in &errors {
         eprintln!("ikescope: error: {e}");
     }
-    if summary.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
+    if !errors.is_empty() {
+        return ExitCode::from(2);
     }
+    let gate = a.fail_on.map(severity);
+    let tripped = gate.is_some_and(|g| summary.analyzer.totals.findings.keys().any(|(_, s)| *s >= g));
+    if tripped { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 fn main() -> ExitCode {

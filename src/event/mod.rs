@@ -2,6 +2,7 @@
 //! module with a serialisable model built from decoded data; nothing here parses wire bytes.
 
 mod community_id;
+pub mod sa;
 
 pub use community_id::community_id;
 
@@ -108,6 +109,13 @@ impl EventWriter {
             origin: Some(origin),
             body,
         };
+        serde_json::to_writer(&mut self.out, &ev)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Writes an event with explicit time, flow and origin.
+    pub fn write<B: Serialize>(&mut self, event_type: &'static str, ts_us: i64, flow: Option<Flow>, origin: Option<Origin>, body: B) -> io::Result<()> {
+        let ev = Event { timestamp: rfc3339_us(ts_us), event_type, schema_version: SCHEMA_VERSION, sensor: &self.sensor, flow, origin, body };
         serde_json::to_writer(&mut self.out, &ev)?;
         self.out.write_all(b"\n")
     }

@@ -1,0 +1,160 @@
+//! The analysis stage: tracker → classification → per-SA and cross-SA findings → outputs.
+//! Shared by `analyze` (offline) and the live sensor.
+
+use crate::ike::MessageSummary;
+use crate::policy::Policy;
+use crate::posture::rules::{sa_findings, Findings};
+use crate::posture::tunnel::{Baseline, TunnelRegistry};
+use crate::posture::{classify, Assessment, Finding, ParentView, Posture, Severity};
+use crate::track::{CloseReason, IkeSa, NetEvent, Obs, SaId, Tracker, TrackerLimits};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
+
+/// Receives the analysis results as they are produced.
+pub trait Output {
+    fn sa(&mut self, a: &Assessment, reason: CloseReason);
+    fn finding(&mut self, a: &Assessment, f: &Finding);
+}
+
+/// An output that drops everything (tests, benchmarks).
+pub struct NoOutput;
+
+impl Output for NoOutput {
+    fn sa(&mut self, _: &Assessment, _: CloseReason) {}
+    fn finding(&mut self, _: &Assessment, _: &Finding) {}
+}
+
+#[derive(Clone, Debug)]
+pub struct AnalyzerOptions {
+    pub tracker: TrackerLimits,
+    pub max_tunnels: usize,
+    pub policy: Option<Policy>,
+    pub baseline: Baseline,
+}
+
+impl Default for AnalyzerOptions {
+    fn default() -> Self {
+        AnalyzerOptions { tracker: TrackerLimits::default(), max_tunnels: 100_000, policy: None, baseline: Baseline::new() }
+    }
+}
+
+/// Totals over a run, for the summary and metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub sas: u64,
+    pub sas_by_posture: BTreeMap<(&'static str, &'static str), u64>,
+    pub findings: BTreeMap<(&'static str, Severity), u64>,
+    pub key_exchanges: BTreeMap<(String, String), u64>,
+    /// Network events whose peers had no tracked SA.
+    pub orphan_net_events: u64,
+}
+
+/// Parent views kept for rekey children (bounded FIFO).
+const MAX_PARENTS: usize = 65_536;
+
+pub struct Analyzer {
+    pub tracker: Tracker,
+    pub tunnels: TunnelRegistry,
+    parents: HashMap<SaId, ParentView>,
+    parent_order: VecDeque<SaId>,
+    pub totals: Totals,
+}
+
+fn parent_view(a: &Assessment) -> ParentView {
+    ParentView {
+        posture: a.posture,
+        key_exchange_ids: a.key_exchange_ids.clone(),
+        ppk: a.ppk,
+        selected: a.selected.clone(),
+        spi: format!("{}/{}", a.spi_i, a.spi_r),
+    }
+}
+
+impl Analyzer {
+    pub fn new(o: AnalyzerOptions) -> Self {
+        Analyzer {
+            tracker: Tracker::new(o.tracker),
+            tunnels: TunnelRegistry::new(o.max_tunnels, o.policy, o.baseline),
+            parents: HashMap::new(),
+            parent_order: VecDeque::new(),
+            totals: Totals::default(),
+        }
+    }
+
+    /// One IKE message.
+    pub fn message(&mut self, obs: Obs, msg: &MessageSummary, out: &mut dyn Output) {
+        for (sa, reason) in self.tracker.message(obs, msg) {
+            self.close(sa, reason, out);
+        }
+    }
+
+    /// An ICMP error or lost fragments between two addresses.
+    pub fn net_event(&mut self, a: IpAddr, b: IpAddr, ev: NetEvent) {
+        if !self.tracker.attach(a, b, ev) {
+            self.totals.orphan_net_events += 1;
+        }
+    }
+
+    /// Closes SAs idle at capture time `now_us`.
+    pub fn expire(&mut self, now_us: i64, out: &mut dyn Output) {
+        for (sa, reason) in self.tracker.expire(now_us) {
+            self.close(sa, reason, out);
+        }
+    }
+
+    /// End of input: every SA is closed and reported, oldest first.
+    pub fn finish(&mut self, out: &mut dyn Output) {
+        for (sa, reason) in self.tracker.finish() {
+            self.close(sa, reason, out);
+        }
+    }
+
+    fn parent_of(&self, sa: &IkeSa) -> Option<ParentView> {
+        let link = sa.rekeyed_from.as_ref()?;
+        if let Some(p) = self.parents.get(&link.parent) {
+            return Some(p.clone());
+        }
+        // Parent still open (the child closed first): classify it as it stands.
+        let p = self.tracker.get(link.parent)?;
+        let pp = self.parent_of(p);
+        Some(parent_view(&classify(p, pp.as_ref())))
+    }
+
+    fn close(&mut self, sa: IkeSa, reason: CloseReason, out: &mut dyn Output) {
+        let parent = self.parent_of(&sa);
+        let mut a = classify(&sa, parent.as_ref());
+        let tunnel = self.tunnels.name_for(&a);
+        let mut f = Findings::new(&a, tunnel);
+        sa_findings(&sa, &a, parent.as_ref(), &mut f);
+        self.tunnels.add(&a, &mut f);
+        let findings = f.out;
+        self.count(&a, &findings);
+        a.findings = findings;
+        out.sa(&a, reason);
+        for x in &a.findings {
+            out.finding(&a, x);
+        }
+        self.parents.insert(a.sa_id, parent_view(&a));
+        self.parent_order.push_back(a.sa_id);
+        if self.parent_order.len() > MAX_PARENTS {
+            if let Some(old) = self.parent_order.pop_front() {
+                self.parents.remove(&old);
+            }
+        }
+    }
+
+    fn count(&mut self, a: &Assessment, findings: &[Finding]) {
+        let t = &mut self.totals;
+        t.sas += 1;
+        *t.sas_by_posture.entry((a.posture.as_str(), a.evidence.as_str())).or_default() += 1;
+        for x in findings {
+            *t.findings.entry((x.code, x.severity)).or_default() += 1;
+        }
+        if a.posture != Posture::Failed {
+            for (i, k) in a.key_exchanges.iter().enumerate() {
+                let slot = if i == 0 { "ke".to_string() } else { format!("addke{i}") };
+                *t.key_exchanges.entry((slot, k.clone())).or_default() += 1;
+            }
+        }
+    }
+}
