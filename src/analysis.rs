@@ -34,7 +34,12 @@ pub struct AnalyzerOptions {
 
 impl Default for AnalyzerOptions {
     fn default() -> Self {
-        AnalyzerOptions { tracker: TrackerLimits::default(), max_tunnels: 100_000, policy: None, baseline: Baseline::new() }
+        AnalyzerOptions {
+            tracker: TrackerLimits::default(),
+            max_tunnels: 100_000,
+            policy: None,
+            baseline: Baseline::new(),
+        }
     }
 }
 
@@ -45,8 +50,6 @@ pub struct Totals {
     pub sas_by_posture: BTreeMap<(&'static str, &'static str), u64>,
     pub findings: BTreeMap<(&'static str, Severity), u64>,
     pub key_exchanges: BTreeMap<(String, String), u64>,
-    /// Network events whose peers had no tracked SA.
-    pub orphan_net_events: u64,
 }
 
 /// Parent views kept for rekey children (bounded FIFO).
@@ -88,10 +91,10 @@ impl Analyzer {
         }
     }
 
-    /// An ICMP error or lost fragments between two addresses.
-    pub fn net_event(&mut self, a: IpAddr, b: IpAddr, ev: NetEvent) {
-        if !self.tracker.attach(a, b, ev) {
-            self.totals.orphan_net_events += 1;
+    /// An ICMP error or lost fragments between two addresses (`a` sent the packet).
+    pub fn net_event(&mut self, a: IpAddr, b: IpAddr, ev: NetEvent, out: &mut dyn Output) {
+        for (sa, reason) in self.tracker.attach(a, b, ev) {
+            self.close(sa, reason, out);
         }
     }
 
@@ -146,13 +149,19 @@ impl Analyzer {
     fn count(&mut self, a: &Assessment, findings: &[Finding]) {
         let t = &mut self.totals;
         t.sas += 1;
-        *t.sas_by_posture.entry((a.posture.as_str(), a.evidence.as_str())).or_default() += 1;
+        *t.sas_by_posture
+            .entry((a.posture.as_str(), a.evidence.as_str()))
+            .or_default() += 1;
         for x in findings {
             *t.findings.entry((x.code, x.severity)).or_default() += 1;
         }
         if a.posture != Posture::Failed {
             for (i, k) in a.key_exchanges.iter().enumerate() {
-                let slot = if i == 0 { "ke".to_string() } else { format!("addke{i}") };
+                let slot = if i == 0 {
+                    "ke".to_string()
+                } else {
+                    format!("addke{i}")
+                };
                 *t.key_exchanges.entry((slot, k.clone())).or_default() += 1;
             }
         }

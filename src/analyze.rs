@@ -2,13 +2,16 @@
 
 use crate::analysis::{Analyzer, AnalyzerOptions, Output};
 use crate::capture::{bpf_filter, expand, Input};
-use crate::decode::{Datagram, Decoder, FragmentLoss, IcmpError, IcmpKind, LinkType, Limits, PacketMeta, Sink, Transport};
+use crate::decode::{
+    Datagram, Decoder, FragmentLoss, IcmpError, IcmpKind, Limits, LinkType, PacketMeta, Sink,
+    Transport,
+};
 use crate::event::sa::{IkeFindingBody, IkeSaBody};
 use crate::event::{EventWriter, Flow, IkeMessageBody, Origin};
-use crate::posture::{Assessment, Finding};
-use crate::track::{CloseReason, NetEvent, NetEventKind, Obs};
 use crate::ike::{self, MessageSummary, Sender};
+use crate::posture::{Assessment, Finding};
 use crate::stats::Stats;
+use crate::track::{CloseReason, NetEvent, NetEventKind, Obs};
 use pcap::{Capture, Offline};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -58,7 +61,9 @@ struct EventsOut<'w> {
 
 impl EventsOut<'_> {
     fn emit<B: serde::Serialize>(&mut self, event_type: &'static str, a: &Assessment, body: B) {
-        let Some(w) = self.events.as_deref_mut() else { return };
+        let Some(w) = self.events.as_deref_mut() else {
+            return;
+        };
         let flow = match (a.initiator_addr, a.responder_addr) {
             (Some(i), Some(r)) => {
                 let t = match a.transport {
@@ -71,7 +76,10 @@ impl EventsOut<'_> {
             _ => None,
         };
         let (input, pcap_cnt) = a.first_packet;
-        let origin = self.names.get(input as usize).map(|n| Origin::Offline { pcap_filename: n.clone(), pcap_cnt });
+        let origin = self.names.get(input as usize).map(|n| Origin::Offline {
+            pcap_filename: n.clone(),
+            pcap_cnt,
+        });
         if let Err(e) = w.write(event_type, a.ended, flow, origin, body) {
             self.write_error.get_or_insert(e);
         }
@@ -110,26 +118,56 @@ impl MessageSink<'_, '_> {
             self.v1_initiators.clear();
         }
         let init = *self.v1_initiators.entry(spi_i).or_insert(d.src);
-        if init == d.src { Sender::Initiator } else { Sender::Responder }
+        if init == d.src {
+            Sender::Initiator
+        } else {
+            Sender::Responder
+        }
     }
 
     fn record(&mut self, d: &Datagram<'_>, s: &MessageSummary) {
-        let exchange = s.exchange.map_or_else(|| s.exchange_type.to_string(), str::to_string);
-        *self.exchanges.entry((s.version, exchange, s.role)).or_default() += 1;
+        let exchange = s
+            .exchange
+            .map_or_else(|| s.exchange_type.to_string(), str::to_string);
+        *self
+            .exchanges
+            .entry((s.version, exchange, s.role))
+            .or_default() += 1;
         if !self.log_messages {
             return;
         }
-        let name = self.out.names.get(self.input as usize).cloned().unwrap_or_default();
-        let Some(w) = self.out.events.as_deref_mut() else { return };
-        let origin = Origin::Offline { pcap_filename: name, pcap_cnt: d.meta.pcap_cnt };
+        let name = self
+            .out
+            .names
+            .get(self.input as usize)
+            .cloned()
+            .unwrap_or_default();
+        let Some(w) = self.out.events.as_deref_mut() else {
+            return;
+        };
+        let origin = Origin::Offline {
+            pcap_filename: name,
+            pcap_cnt: d.meta.pcap_cnt,
+        };
         if let Err(e) = w.datagram("ike_message", d, origin, IkeMessageBody { ike_message: s }) {
             self.out.write_error.get_or_insert(e);
         }
     }
 
-    fn net(&mut self, a: std::net::IpAddr, b: std::net::IpAddr, meta: PacketMeta, kind: NetEventKind) {
-        let ev = NetEvent { kind, pcap_cnt: meta.pcap_cnt, input: self.input, ts_us: meta.ts_us };
-        self.analyzer.net_event(a, b, ev);
+    fn net(
+        &mut self,
+        a: std::net::IpAddr,
+        b: std::net::IpAddr,
+        meta: PacketMeta,
+        kind: NetEventKind,
+    ) {
+        let ev = NetEvent {
+            kind,
+            pcap_cnt: meta.pcap_cnt,
+            input: self.input,
+            ts_us: meta.ts_us,
+        };
+        self.analyzer.net_event(a, b, ev, &mut self.out);
     }
 }
 
@@ -162,7 +200,12 @@ pub fn observation(d: &Datagram<'_>, s: &MessageSummary, input: u32) -> Obs {
         ip_fragments: d.ip_fragments,
         encrypted_length: s.encrypted_length.map(|l| l as u32),
         skf: s.skf.map(|k| (k.number, k.total)),
-        error_notifies: s.notify.iter().filter(|n| (1..16384).contains(&n.ntype)).map(|n| n.ntype).collect(),
+        error_notifies: s
+            .notify
+            .iter()
+            .filter(|n| (1..16384).contains(&n.ntype))
+            .map(|n| n.ntype)
+            .collect(),
     }
 }
 
@@ -185,17 +228,32 @@ impl Sink for MessageSink<'_, '_> {
 
     fn icmp_error(&mut self, e: &IcmpError) {
         let kind = match e.kind {
-            IcmpKind::FragNeeded { mtu } => NetEventKind::PacketTooBig { mtu: mtu.into(), quoted_len: e.quoted_len },
-            IcmpKind::PacketTooBig { mtu } => NetEventKind::PacketTooBig { mtu, quoted_len: e.quoted_len },
+            IcmpKind::FragNeeded { mtu } => NetEventKind::PacketTooBig {
+                mtu: mtu.into(),
+                quoted_len: e.quoted_len,
+            },
+            IcmpKind::PacketTooBig { mtu } => NetEventKind::PacketTooBig {
+                mtu,
+                quoted_len: e.quoted_len,
+            },
             IcmpKind::PortUnreachable => NetEventKind::PortUnreachable,
         };
         self.net(e.quoted_src.ip(), e.quoted_dst.ip(), e.meta, kind);
     }
 
     fn fragment_loss(&mut self, l: &FragmentLoss) {
-        let ike_ports = l.ports.is_none_or(|(a, b)| [a, b].iter().any(|p| *p == 500 || *p == 4500));
+        let ike_ports = l
+            .ports
+            .is_none_or(|(a, b)| [a, b].iter().any(|p| *p == 500 || *p == 4500));
         if ike_ports {
-            self.net(l.src, l.dst, l.last, NetEventKind::FragmentLoss { fragments_seen: l.fragments_seen });
+            self.net(
+                l.src,
+                l.dst,
+                l.last,
+                NetEventKind::FragmentLoss {
+                    fragments_seen: l.fragments_seen,
+                },
+            );
         }
     }
 }
@@ -240,7 +298,11 @@ fn open(input: &Input) -> Result<Capture<Offline>, String> {
 
 /// Analyses one input, returning its counters; a read error after some packets still keeps
 /// what was decoded.
-fn analyze_input(input: &Input, opts: &AnalyzeOptions, sink: &mut MessageSink<'_, '_>) -> (Stats, Option<String>) {
+fn analyze_input(
+    input: &Input,
+    opts: &AnalyzeOptions,
+    sink: &mut MessageSink<'_, '_>,
+) -> (Stats, Option<String>) {
     let mut cap = match open(input) {
         Ok(c) => c,
         Err(e) => return (Stats::default(), Some(e)),
@@ -291,7 +353,7 @@ fn analyze_input(input: &Input, opts: &AnalyzeOptions, sink: &mut MessageSink<'_
         let ts_us = h.ts.tv_sec * 1_000_000 + h.ts.tv_usec;
         let meta = PacketMeta { ts_us, pcap_cnt };
         decoder.packet(meta, packet.data, h.caplen < h.len, sink);
-        if pcap_cnt % 8192 == 0 {
+        if pcap_cnt.is_multiple_of(8192) {
             sink.analyzer.expire(ts_us, &mut sink.out);
         }
     }
@@ -307,10 +369,17 @@ pub fn run(opts: &AnalyzeOptions, mut events: Option<&mut EventWriter>) -> RunSu
     let mut analyzer = Analyzer::new(opts.analyzer.clone());
     let mut stats = Stats::default();
     let mut exchanges = ExchangeCounts::new();
-    let mut errors: Vec<InputError> = walk_errors.into_iter().map(|(input, message)| InputError { input, message }).collect();
+    let mut errors: Vec<InputError> = walk_errors
+        .into_iter()
+        .map(|(input, message)| InputError { input, message })
+        .collect();
     let mut write_error = None;
     for (idx, input) in inputs.iter().enumerate() {
-        let out = EventsOut { events: events.as_deref_mut(), names: &names, write_error: None };
+        let out = EventsOut {
+            events: events.as_deref_mut(),
+            names: &names,
+            write_error: None,
+        };
         let mut sink = MessageSink {
             analyzer: &mut analyzer,
             out,
@@ -332,13 +401,29 @@ pub fn run(opts: &AnalyzeOptions, mut events: Option<&mut EventWriter>) -> RunSu
         }
         stats.merge(&st);
         if let Some(message) = error {
-            errors.push(InputError { input: input.name(), message });
+            errors.push(InputError {
+                input: input.name(),
+                message,
+            });
         }
     }
-    let mut out = EventsOut { events: events.as_deref_mut(), names: &names, write_error: None };
+    let mut out = EventsOut {
+        events,
+        names: &names,
+        write_error: None,
+    };
     analyzer.finish(&mut out);
     if let Some(e) = write_error.or(out.write_error) {
-        errors.push(InputError { input: "events".into(), message: e.to_string() });
+        errors.push(InputError {
+            input: "events".into(),
+            message: e.to_string(),
+        });
     }
-    RunSummary { inputs: names, stats, exchanges, errors, analyzer }
+    RunSummary {
+        inputs: names,
+        stats,
+        exchanges,
+        errors,
+        analyzer,
+    }
 }

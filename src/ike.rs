@@ -262,8 +262,12 @@ fn notify_summary(n: &ikescope_parsers::v2::Notify<'_>) -> NotifySummary {
         protocol: n.protocol.0,
         data_length: n.data.len(),
         requested_method: n.invalid_ke_method().map(|m| m.0),
-        hash_algorithms: (n.ntype == NotifyType::SIGNATURE_HASH_ALGORITHMS)
-            .then(|| n.data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()),
+        hash_algorithms: (n.ntype == NotifyType::SIGNATURE_HASH_ALGORITHMS).then(|| {
+            n.data
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect()
+        }),
     }
 }
 
@@ -276,7 +280,9 @@ fn add_v2(s: &mut MessageSummary, p: &Payload<'_>) -> Result<(), ParseError> {
             length: ke.data.len(),
             // Only the initiator's share is an encapsulation key (ML-KEM-1024 ciphertexts have
             // the same length).
-            fips203_valid: (s.role == "request").then(|| mlkem::check_encapsulation_key(ke.method.0, ke.data)).flatten(),
+            fips203_valid: (s.role == "request")
+                .then(|| mlkem::check_encapsulation_key(ke.method.0, ke.data))
+                .flatten(),
         }),
         V2Body::Notify(n) => s.notify.push(notify_summary(&n)),
         V2Body::VendorId(v) => s.vendor_ids.push(hex(v)),
@@ -298,7 +304,12 @@ fn add_v1(s: &mut MessageSummary, p: &Payload<'_>) -> Result<(), ParseError> {
         V1Body::Sa {
             proposals: iter, ..
         } => proposals(s, iter, false)?,
-        V1Body::Ke(data) => s.ke.push(KeSummary { method: None, name: None, length: data.len(), fips203_valid: None }),
+        V1Body::Ke(data) => s.ke.push(KeSummary {
+            method: None,
+            name: None,
+            length: data.len(),
+            fips203_valid: None,
+        }),
         V1Body::Notify { notify, .. } => s.notify.push(notify_summary(&notify)),
         V1Body::VendorId(v) => s.vendor_ids.push(hex(v)),
         _ => {}

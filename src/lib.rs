@@ -14,8 +14,8 @@ pub mod ike;
 pub mod mlkem;
 pub mod policy;
 pub mod posture;
-pub mod track;
 pub mod report;
 pub mod stats;
+pub mod track;
 
 pub use ikescope_parsers as parsers;

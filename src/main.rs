@@ -15,7 +15,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ikescope", version, about = "Passive IKE analyzer: is each IPsec tunnel's key exchange classical, hybrid (ML-KEM), post-quantum or PPK-protected, and does it hold?")]
+#[command(
+    name = "ikescope",
+    version,
+    about = "Passive IKE analyzer: is each IPsec tunnel's key exchange classical, hybrid (ML-KEM), post-quantum or PPK-protected, and does it hold?"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,8 @@ fn open_events(path: &PathBuf, sensor: String) -> Result<EventWriter, String> {
     let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
         Box::new(BufWriter::new(std::io::stdout()))
     } else {
-        let f = std::fs::File::create(path).map_err(|e| format!("{}: cannot create events file: {e}", path.display()))?;
+        let f = std::fs::File::create(path)
+            .map_err(|e| format!("{}: cannot create events file: {e}", path.display()))?;
         Box::new(BufWriter::with_capacity(1 << 16, f))
     };
     Ok(EventWriter::new(out, sensor))
@@ -108,16 +113,36 @@ fn severity(f: FailOn) -> Severity {
 /// Loads policy and baseline; any error is a usage error (exit 2).
 fn analyzer_options(a: &AnalyzeArgs) -> Result<(AnalyzerOptions, Baseline), String> {
     let policy = a.policy.as_deref().map(Policy::load).transpose()?;
-    let baseline = a.baseline.as_deref().map(report::load_baseline).transpose()?.unwrap_or_default();
-    let tracker = TrackerLimits { max_sas: a.max_sas, ..TrackerLimits::default() };
-    Ok((AnalyzerOptions { tracker, policy, baseline: baseline.clone(), ..AnalyzerOptions::default() }, baseline))
+    let baseline = a
+        .baseline
+        .as_deref()
+        .map(report::load_baseline)
+        .transpose()?
+        .unwrap_or_default();
+    let tracker = TrackerLimits {
+        max_sas: a.max_sas,
+        ..TrackerLimits::default()
+    };
+    Ok((
+        AnalyzerOptions {
+            tracker,
+            policy,
+            baseline: baseline.clone(),
+            ..AnalyzerOptions::default()
+        },
+        baseline,
+    ))
 }
 
 fn print_report(a: &AnalyzeArgs, summary: &RunSummary) {
     let mut out = std::io::stdout().lock();
     let _ = match a.format {
         Format::Table => report::write_table(&mut out, summary),
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report::json_report(summary)).unwrap_or_default()),
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report::json_report(summary)).unwrap_or_default()
+        ),
     };
 }
 
@@ -132,11 +157,22 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
     };
     let sensor = a.sensor_name.clone().unwrap_or_else(default_sensor_name);
     let events_to_stdout = a.events.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let mut writer = match a.events.as_ref().map(|p| open_events(p, sensor)).transpose() {
+    let mut writer = match a
+        .events
+        .as_ref()
+        .map(|p| open_events(p, sensor))
+        .transpose()
+    {
         Ok(w) => w,
         Err(e) => return fail(e),
     };
-    let opts = AnalyzeOptions { inputs: a.inputs.clone(), log_messages: a.log_messages, filter: a.filter.clone(), limits: Limits::default(), analyzer };
+    let opts = AnalyzeOptions {
+        inputs: a.inputs.clone(),
+        log_messages: a.log_messages,
+        filter: a.filter.clone(),
+        limits: Limits::default(),
+        analyzer,
+    };
     let summary = analyze::run(&opts, writer.as_mut());
     if let Some(Err(e)) = writer.as_mut().map(EventWriter::flush) {
         return fail(format!("events: {e}"));
@@ -158,8 +194,19 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let gate = a.fail_on.map(severity);
-    let tripped = gate.is_some_and(|g| summary.analyzer.totals.findings.keys().any(|(_, s)| *s >= g));
-    if tripped { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    let tripped = gate.is_some_and(|g| {
+        summary
+            .analyzer
+            .totals
+            .findings
+            .keys()
+            .any(|(_, s)| *s >= g)
+    });
+    if tripped {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn main() -> ExitCode {

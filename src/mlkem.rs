@@ -22,9 +22,15 @@ pub fn check_encapsulation_key(method: u16, data: &[u8]) -> Option<bool> {
         return None;
     }
     Some(match method {
-        35 => Array::try_from(data).ok().is_some_and(|k| EncapsulationKey::<MlKem512>::new(&k).is_ok()),
-        36 => Array::try_from(data).ok().is_some_and(|k| EncapsulationKey::<MlKem768>::new(&k).is_ok()),
-        _ => Array::try_from(data).ok().is_some_and(|k| EncapsulationKey::<MlKem1024>::new(&k).is_ok()),
+        35 => Array::try_from(data)
+            .ok()
+            .is_some_and(|k| EncapsulationKey::<MlKem512>::new(&k).is_ok()),
+        36 => Array::try_from(data)
+            .ok()
+            .is_some_and(|k| EncapsulationKey::<MlKem768>::new(&k).is_ok()),
+        _ => Array::try_from(data)
+            .ok()
+            .is_some_and(|k| EncapsulationKey::<MlKem1024>::new(&k).is_ok()),
     })
 }
 

@@ -113,7 +113,11 @@ pub struct Class {
 
 impl Class {
     fn matches(&self, a: IpAddr, b: IpAddr) -> bool {
-        self.peers.iter().any(|n| n.contains(&a) || n.contains(&b)) || self.pairs.iter().any(|(x, y)| (*x == a && *y == b) || (*x == b && *y == a))
+        self.peers.iter().any(|n| n.contains(&a) || n.contains(&b))
+            || self
+                .pairs
+                .iter()
+                .any(|(x, y)| (*x == a && *y == b) || (*x == b && *y == a))
     }
 }
 
@@ -125,7 +129,9 @@ pub struct Policy {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |s| s.lines().count().max(1) + usize::from(s.ends_with('\n')))
+    text.get(..offset).map_or(1, |s| {
+        s.lines().count().max(1) + usize::from(s.ends_with('\n'))
+    })
 }
 
 impl Policy {
@@ -145,24 +151,53 @@ impl Policy {
             let mut peers = Vec::new();
             for p in &c.peers {
                 let s = p.get_ref();
-                let net = s.parse::<IpNet>().or_else(|_| s.parse::<IpAddr>().map(IpNet::from));
-                peers.push(net.map_err(|_| (line_of(text, p.span().start), format!("class {:?}: invalid CIDR or address {s:?}", c.name)))?);
+                let net = s
+                    .parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from));
+                peers.push(net.map_err(|_| {
+                    (
+                        line_of(text, p.span().start),
+                        format!("class {:?}: invalid CIDR or address {s:?}", c.name),
+                    )
+                })?);
             }
             let mut pairs = Vec::new();
             for p in &c.pairs {
                 let [a, b] = p.get_ref();
-                let parse = |s: &String| s.parse::<IpAddr>().map_err(|_| (line_of(text, p.span().start), format!("class {:?}: invalid address {s:?} in pairs", c.name)));
+                let parse = |s: &String| {
+                    s.parse::<IpAddr>().map_err(|_| {
+                        (
+                            line_of(text, p.span().start),
+                            format!("class {:?}: invalid address {s:?} in pairs", c.name),
+                        )
+                    })
+                };
                 pairs.push((parse(a)?, parse(b)?));
             }
-            classes.push(Class { name: c.name, peers, pairs, require: c.require, fallback: c.fallback });
+            classes.push(Class {
+                name: c.name,
+                peers,
+                pairs,
+                require: c.require,
+                fallback: c.fallback,
+            });
         }
-        let default = raw.default.map(|d| Class { name: "default".into(), peers: Vec::new(), pairs: Vec::new(), require: d.require, fallback: d.fallback });
+        let default = raw.default.map(|d| Class {
+            name: "default".into(),
+            peers: Vec::new(),
+            pairs: Vec::new(),
+            require: d.require,
+            fallback: d.fallback,
+        });
         Ok(Policy { classes, default })
     }
 
     /// The class of a tunnel: the first class that matches, else `[default]`.
     pub fn class_of(&self, a: IpAddr, b: IpAddr) -> Option<&Class> {
-        self.classes.iter().find(|c| c.matches(a, b)).or(self.default.as_ref())
+        self.classes
+            .iter()
+            .find(|c| c.matches(a, b))
+            .or(self.default.as_ref())
     }
 }
 
@@ -183,7 +218,10 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = Policy::parse("[[class]]\nname = \"x\"\npeers = [\"10.0.0.0/33\"]\nrequire = \"hybrid\"\n").unwrap_err();
+        let e = Policy::parse(
+            "[[class]]\nname = \"x\"\npeers = [\"10.0.0.0/33\"]\nrequire = \"hybrid\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.0, 3, "{e:?}");
         let e = Policy::parse("[default]\nrequire = \"hybrid\"\ncolour = \"red\"\n").unwrap_err();
         assert_eq!(e.0, 3, "{e:?}");

@@ -10,13 +10,26 @@ use std::io::{self, Write};
 use std::path::Path;
 
 fn suite(t: &Tunnel) -> String {
-    let Some(sel) = t.current().and_then(|s| s.selected.as_ref()) else { return "-".into() };
-    [&sel.encr, &sel.integ, &sel.prf].iter().filter_map(|x| x.as_deref()).collect::<Vec<_>>().join("-")
+    let Some(sel) = t.current().and_then(|s| s.selected.as_ref()) else {
+        return "-".into();
+    };
+    [&sel.encr, &sel.integ, &sel.prf]
+        .iter()
+        .filter_map(|x| x.as_deref())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn kes(t: &Tunnel) -> String {
-    let k = t.current().map(|s| s.key_exchanges.join("+")).unwrap_or_default();
-    if k.is_empty() { "-".into() } else { k }
+    let k = t
+        .current()
+        .map(|s| s.key_exchanges.join("+"))
+        .unwrap_or_default();
+    if k.is_empty() {
+        "-".into()
+    } else {
+        k
+    }
 }
 
 fn worst(t: &Tunnel) -> Option<Severity> {
@@ -34,17 +47,52 @@ fn findings_cell(t: &Tunnel) -> String {
 /// The human report.
 pub fn write_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let tunnels = s.analyzer.tunnels.sorted();
-    writeln!(out, "ikescope: {} input(s), {} IKE message(s), {} IKE SA(s), {} tunnel(s)", s.inputs.len(), s.stats.ike_messages, s.analyzer.totals.sas, tunnels.len())?;
+    writeln!(
+        out,
+        "ikescope: {} input(s), {} IKE message(s), {} IKE SA(s), {} tunnel(s)",
+        s.inputs.len(),
+        s.stats.ike_messages,
+        s.analyzer.totals.sas,
+        tunnels.len()
+    )?;
     writeln!(out)?;
-    let w = tunnels.iter().map(|t| t.tunnel.len()).max().unwrap_or(6).max(6);
-    writeln!(out, "{:<w$}  {:<12} {:<10} {:<26} {:<28} {:>4} {:>6}  FINDINGS", "TUNNEL", "POSTURE", "EVIDENCE", "KEY EXCHANGES", "SUITE", "SAS", "REKEYS")?;
+    let w = tunnels
+        .iter()
+        .map(|t| t.tunnel.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "{:<w$}  {:<12} {:<10} {:<26} {:<28} {:>4} {:>6}  FINDINGS",
+        "TUNNEL", "POSTURE", "EVIDENCE", "KEY EXCHANGES", "SUITE", "SAS", "REKEYS"
+    )?;
     for t in &tunnels {
         let (p, e) = t.posture();
-        writeln!(out, "{:<w$}  {:<12} {:<10} {:<26} {:<28} {:>4} {:>6}  {}", t.tunnel, p.as_str(), e.as_str(), kes(t), suite(t), t.ike_sas, t.rekeys, findings_cell(t))?;
+        writeln!(
+            out,
+            "{:<w$}  {:<12} {:<10} {:<26} {:<28} {:>4} {:>6}  {}",
+            t.tunnel,
+            p.as_str(),
+            e.as_str(),
+            kes(t),
+            suite(t),
+            t.ike_sas,
+            t.rekeys,
+            findings_cell(t)
+        )?;
     }
     writeln!(out)?;
     let postures = postures(&tunnels);
-    writeln!(out, "Tunnels by posture: {}", postures.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))?;
+    writeln!(
+        out,
+        "Tunnels by posture: {}",
+        postures
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
     let by_code = &s.analyzer.totals.findings;
     if by_code.is_empty() {
         writeln!(out, "Findings: none")?;
@@ -63,14 +111,25 @@ pub fn write_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
 
 /// For each tunnel with a high or critical finding: what happened and what to check.
 fn next_steps(out: &mut dyn Write, tunnels: &[&Tunnel]) -> io::Result<()> {
-    let urgent: Vec<&&Tunnel> = tunnels.iter().filter(|t| worst(t) >= Some(Severity::High)).collect();
+    let urgent: Vec<&&Tunnel> = tunnels
+        .iter()
+        .filter(|t| worst(t) >= Some(Severity::High))
+        .collect();
     if urgent.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "Check next (high and critical; details in the ike_finding events):")?;
+    writeln!(
+        out,
+        "Check next (high and critical; details in the ike_finding events):"
+    )?;
     for t in urgent {
-        let codes: Vec<&str> = t.findings.iter().filter(|(_, (s, _))| *s >= Severity::High).map(|(c, _)| *c).collect();
+        let codes: Vec<&str> = t
+            .findings
+            .iter()
+            .filter(|(_, (s, _))| *s >= Severity::High)
+            .map(|(c, _)| *c)
+            .collect();
         writeln!(out, "  {}: {}", t.tunnel, codes.join(", "))?;
     }
     Ok(())
@@ -87,9 +146,30 @@ fn postures(tunnels: &[&Tunnel]) -> BTreeMap<&'static str, u32> {
 /// Packet-level counters.
 pub fn write_capture_stats(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let st = &s.stats;
-    let join = |m: &BTreeMap<&str, u64>| if m.is_empty() { "none".to_string() } else { m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ") };
-    writeln!(out, "Capture: {} packet(s) after the IKE prefilter; {}", st.packets, join(&st.packets_by_result))?;
-    writeln!(out, "  IP fragments: {}; TCP (RFC 9329): {}; ICMP errors quoting IKE: {}; parse errors: {}", join(&st.ip_fragments), join(&st.tcp), st.icmp_errors, join(&st.parse_errors))?;
+    let join = |m: &BTreeMap<&str, u64>| {
+        if m.is_empty() {
+            "none".to_string()
+        } else {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
+    writeln!(
+        out,
+        "Capture: {} packet(s) after the IKE prefilter; {}",
+        st.packets,
+        join(&st.packets_by_result)
+    )?;
+    writeln!(
+        out,
+        "  IP fragments: {}; TCP (RFC 9329): {}; ICMP errors quoting IKE: {}; parse errors: {}",
+        join(&st.ip_fragments),
+        join(&st.tcp),
+        st.icmp_errors,
+        join(&st.parse_errors)
+    )?;
     let tr = &s.analyzer.tracker;
     if tr.evicted > 0 || s.analyzer.tunnels.evicted > 0 {
         writeln!(out, "  SA table: peak {} SAs, {} evicted (raise --max-sas if this is not a flood); tunnels evicted: {}", tr.peak, tr.evicted, s.analyzer.tunnels.evicted)?;
@@ -133,21 +213,38 @@ pub fn json_report(s: &RunSummary) -> Value {
         "findings": findings,
         "stats": {"packets": s.stats.packets, "ike_messages": s.stats.ike_messages, "ike_sas": s.analyzer.totals.sas,
                   "packets_by_result": s.stats.packets_by_result, "parse_errors": s.stats.parse_errors,
-                  "sas_evicted": s.analyzer.tracker.evicted},
+                  "sas_evicted": s.analyzer.tracker.evicted, "sas_peak": s.analyzer.tracker.peak},
         "errors": s.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
     })
 }
 
 fn caps(c: &crate::posture::Capabilities) -> String {
     let mut v: Vec<String> = Vec::new();
-    if c.intermediate { v.push("rfc9242-intermediate".into()) }
-    if c.addke { v.push("rfc9370-addke".into()) }
+    if c.intermediate {
+        v.push("rfc9242-intermediate".into())
+    }
+    if c.addke {
+        v.push("rfc9370-addke".into())
+    }
     v.extend(c.mlkem.iter().cloned());
-    if c.ppk { v.push("rfc8784-ppk".into()) }
-    if c.ppk_int { v.push("rfc9867-ppk".into()) }
-    if c.fragmentation { v.push("rfc7383-fragmentation".into()) }
+    if c.ppk {
+        v.push("rfc8784-ppk".into())
+    }
+    if c.ppk_int {
+        v.push("rfc9867-ppk".into())
+    }
+    if c.fragmentation {
+        v.push("rfc7383-fragmentation".into())
+    }
     if !c.signature_hashes.is_empty() {
-        v.push(format!("rfc7427-sighash:{}", c.signature_hashes.iter().map(u16::to_string).collect::<Vec<_>>().join("/")));
+        v.push(format!(
+            "rfc7427-sighash:{}",
+            c.signature_hashes
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join("/")
+        ));
     }
     v.join(" ")
 }
@@ -157,9 +254,27 @@ pub fn write_inventory(path: &Path, s: &RunSummary) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let mut w = csv::Writer::from_path(path).map_err(|e| err(&e))?;
     w.write_record([
-        "tunnel", "initiator", "responder", "ike_version", "vendor", "proposals_offered", "selected_encr", "selected_prf", "selected_integ",
-        "selected_ke", "selected_addke", "ppk", "nat_t", "ike_fragmentation", "posture", "evidence", "first_seen", "last_seen", "findings",
-        "initiator_capabilities", "responder_capabilities",
+        "tunnel",
+        "initiator",
+        "responder",
+        "ike_version",
+        "vendor",
+        "proposals_offered",
+        "selected_encr",
+        "selected_prf",
+        "selected_integ",
+        "selected_ke",
+        "selected_addke",
+        "ppk",
+        "nat_t",
+        "ike_fragmentation",
+        "posture",
+        "evidence",
+        "first_seen",
+        "last_seen",
+        "findings",
+        "initiator_capabilities",
+        "responder_capabilities",
     ])
     .map_err(|e| err(&e))?;
     for t in s.analyzer.tunnels.sorted() {
@@ -170,7 +285,11 @@ pub fn write_inventory(path: &Path, s: &RunSummary) -> Result<(), String> {
             t.tunnel.clone(),
             t.initiator.to_string(),
             t.responder.to_string(),
-            t.ike_versions.iter().map(u8::to_string).collect::<Vec<_>>().join("/"),
+            t.ike_versions
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join("/"),
             t.vendors.iter().cloned().collect::<Vec<_>>().join("; "),
             t.proposals.iter().cloned().collect::<Vec<_>>().join(" "),
             sel.encr.unwrap_or_default(),
@@ -197,11 +316,26 @@ pub fn write_inventory(path: &Path, s: &RunSummary) -> Result<(), String> {
 /// Reads a baseline written by `--save-baseline`.
 pub fn load_baseline(path: &Path) -> Result<Baseline, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}:{}: {e}", path.display(), e.line()))?;
-    let tunnels = v.get("tunnels").and_then(Value::as_object).ok_or_else(|| format!("{}: no \"tunnels\" object (not an ikescope baseline)", path.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}:{}: {e}", path.display(), e.line()))?;
+    let tunnels = v.get("tunnels").and_then(Value::as_object).ok_or_else(|| {
+        format!(
+            "{}: no \"tunnels\" object (not an ikescope baseline)",
+            path.display()
+        )
+    })?;
     let mut b = Baseline::new();
     for (name, t) in tunnels {
-        let p = t.get("posture").and_then(Value::as_str).and_then(Posture::parse).ok_or_else(|| format!("{}: tunnel {name}: missing or unknown posture", path.display()))?;
+        let p = t
+            .get("posture")
+            .and_then(Value::as_str)
+            .and_then(Posture::parse)
+            .ok_or_else(|| {
+                format!(
+                    "{}: tunnel {name}: missing or unknown posture",
+                    path.display()
+                )
+            })?;
         b.insert(name.clone(), p);
     }
     Ok(b)

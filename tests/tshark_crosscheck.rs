@@ -236,6 +236,10 @@ fn tshark_messages(capture: &Path) -> BTreeMap<u64, View> {
     for f in frames.as_array().expect("frames") {
         let layers = &f["_source"]["layers"];
         let frame = num(&layers["frame"]["frame.number"]);
+        // Frames cut by the snaplen are counted as truncated by ikescope, not decoded.
+        if num(&layers["frame"]["frame.cap_len"]) < num(&layers["frame"]["frame.len"]) {
+            continue;
+        }
         let ikes = list(&layers["isakmp"]);
         assert_eq!(
             ikes.len(),

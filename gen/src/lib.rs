@@ -4,7 +4,9 @@
 //! for bit by the test suite. ML-KEM key shares are genuine (the `ml-kem` crate), so the
 //! analyzer's FIPS 203 checks see real encapsulation keys.
 
+pub mod findings;
 pub mod ike;
+pub mod ikev1;
 pub mod kem;
 pub mod net;
 pub mod pcap;

@@ -105,8 +105,46 @@ impl Ike2 {
         self.mid_i = 1;
     }
 
+    /// An IKE_SA_INIT answer that carries only one notify (COOKIE, INVALID_KE_PAYLOAD,
+    /// NO_PROPOSAL_CHOSEN), SPIr zero, as responders (or attackers) send it.
+    pub fn init_notify_answer(&mut self, t: &mut Trace, ntype: u16, data: &[u8]) {
+        let msg = ike::encode(
+            Header::v2(self.spi_i, 0, ike::IKE_SA_INIT, ike::FLAG_R, 0),
+            &[ike::notify(ntype, data)],
+        );
+        t.ike(self.r, self.i, self.carrier, &msg);
+    }
+
+    /// A request from the original initiator that gets no answer, sent `times` times (the
+    /// retransmissions are byte-identical).
+    pub fn unanswered(
+        &mut self,
+        t: &mut Trace,
+        exchange: u8,
+        first_inner: u8,
+        plain: usize,
+        times: usize,
+    ) {
+        let mid = self.mid_i;
+        self.mid_i += 1;
+        let msgs = self.encrypted(exchange, ike::FLAG_I, mid, first_inner, plain);
+        for _ in 0..times {
+            for m in &msgs {
+                t.ike(self.i, self.r, self.carrier, m);
+            }
+            t.advance_ms(2000);
+        }
+    }
+
+    /// Switches to the SA a rekey created: fresh SPIs, message IDs from 0.
+    pub fn become_rekeyed(&mut self) {
+        self.spi_i = self.rng.next_u64() | 1;
+        self.spi_r = self.rng.next_u64() | 2;
+        self.mid_i = 0;
+    }
+
     /// Encrypted message(s): one SK, or SKF fragments when fragmentation is on and needed.
-    fn encrypted(
+    pub fn encrypted(
         &mut self,
         exchange: u8,
         flags: u8,
@@ -173,7 +211,7 @@ pub struct Scenario {
     pub expected: Value,
 }
 
-fn addr(s: &str) -> SocketAddr {
+pub fn addr(s: &str) -> SocketAddr {
     s.parse()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
@@ -361,6 +399,12 @@ fn hybrid_skf_pcapng() -> Scenario {
 
 /// Every scenario, in a fixed order.
 pub fn all() -> Vec<Scenario> {
+    let mut v = posture_scenarios();
+    v.extend(crate::findings::all());
+    v
+}
+
+fn posture_scenarios() -> Vec<Scenario> {
     vec![
         pq_only("pq_only_mlkem768_eth_ipv4", "ML-KEM-768 as the only key exchange in IKE_SA_INIT (1184-octet encapsulation key, 1088-octet ciphertext), no IKE_INTERMEDIATE", 36, 1),
         pq_only("pq_only_mlkem1024_ip_fragmented", "ML-KEM-1024 as the only key exchange: the 1568-octet key share pushes IKE_SA_INIT past 1500 octets, so both IKE_SA_INIT messages travel as IPv4 fragments", 37, 2),

@@ -8,6 +8,21 @@ use etherparse::{
 use ikescope_parsers::transport::{IKE_PORT, NAT_T_PORT};
 use std::net::{IpAddr, SocketAddr};
 
+fn first_fragment_ports(p: &LaxSlicedPacket<'_>) -> Option<(u16, u16)> {
+    let payload = match p.net.as_ref()? {
+        LaxNetSlice::Ipv4(v4) if v4.header().fragments_offset().value() == 0 => v4.payload(),
+        LaxNetSlice::Ipv6(v6) => v6.payload(),
+        _ => return None,
+    };
+    if !payload.fragmented || !matches!(payload.ip_number.0, 6 | 17) {
+        return None;
+    }
+    match payload.payload.get(..4)? {
+        [a, b, c, d] => Some((u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d]))),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum IcmpKind {
@@ -67,7 +82,7 @@ pub(super) fn from_v6(
 /// sliced laxly. Only UDP/TCP to or from the IKE ports counts.
 fn quoted(meta: PacketMeta, reporter: IpAddr, kind: IcmpKind, payload: &[u8]) -> Option<IcmpError> {
     let inner = LaxSlicedPacket::from_ip(payload).ok()?;
-    let (src, dst, quoted_len) = match inner.net? {
+    let (src, dst, quoted_len) = match inner.net.as_ref()? {
         LaxNetSlice::Ipv4(v4) => {
             let h = v4.header();
             (
@@ -86,10 +101,13 @@ fn quoted(meta: PacketMeta, reporter: IpAddr, kind: IcmpKind, payload: &[u8]) ->
         }
         _ => return None,
     };
-    let (sport, dport) = match inner.transport? {
-        TransportSlice::Udp(u) => (u.source_port(), u.destination_port()),
-        TransportSlice::Tcp(t) => (t.source_port(), t.destination_port()),
-        _ => return None,
+    let (sport, dport) = match &inner.transport {
+        Some(TransportSlice::Udp(u)) => (u.source_port(), u.destination_port()),
+        Some(TransportSlice::Tcp(t)) => (t.source_port(), t.destination_port()),
+        Some(_) => return None,
+        // A quoted first fragment: etherparse does not slice transport in fragments, but the
+        // ports are the first four octets of the fragment's payload.
+        None => first_fragment_ports(&inner)?,
     };
     let ike_port = |p| p == IKE_PORT || p == NAT_T_PORT;
     (ike_port(sport) || ike_port(dport)).then_some(IcmpError {

@@ -114,8 +114,23 @@ impl EventWriter {
     }
 
     /// Writes an event with explicit time, flow and origin.
-    pub fn write<B: Serialize>(&mut self, event_type: &'static str, ts_us: i64, flow: Option<Flow>, origin: Option<Origin>, body: B) -> io::Result<()> {
-        let ev = Event { timestamp: rfc3339_us(ts_us), event_type, schema_version: SCHEMA_VERSION, sensor: &self.sensor, flow, origin, body };
+    pub fn write<B: Serialize>(
+        &mut self,
+        event_type: &'static str,
+        ts_us: i64,
+        flow: Option<Flow>,
+        origin: Option<Origin>,
+        body: B,
+    ) -> io::Result<()> {
+        let ev = Event {
+            timestamp: rfc3339_us(ts_us),
+            event_type,
+            schema_version: SCHEMA_VERSION,
+            sensor: &self.sensor,
+            flow,
+            origin,
+            body,
+        };
         serde_json::to_writer(&mut self.out, &ev)?;
         self.out.write_all(b"\n")
     }

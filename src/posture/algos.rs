@@ -84,7 +84,9 @@ fn transform_name(t: &TransformSummary) -> String {
     let kl = t.key_length.map(|k| k.to_string()).unwrap_or_default();
     match t.ttype {
         1 => {
-            let n = EncrId(t.id).name().map_or_else(|| format!("encr{}", t.id), str::to_string);
+            let n = EncrId(t.id)
+                .name()
+                .map_or_else(|| format!("encr{}", t.id), str::to_string);
             // strongSwan writes the key length after "aes"/"camellia": aes256, aes256gcm16.
             match n.strip_prefix("aes") {
                 Some(rest) if !kl.is_empty() => format!("aes{kl}{rest}"),
@@ -94,10 +96,20 @@ fn transform_name(t: &TransformSummary) -> String {
                 },
             }
         }
-        2 => PrfId(t.id).name().map_or_else(|| format!("prf{}", t.id), str::to_string),
-        3 => IntegId(t.id).name().map_or_else(|| format!("integ{}", t.id), str::to_string),
+        2 => PrfId(t.id)
+            .name()
+            .map_or_else(|| format!("prf{}", t.id), str::to_string),
+        3 => IntegId(t.id)
+            .name()
+            .map_or_else(|| format!("integ{}", t.id), str::to_string),
         4 => KeMethod(t.id).short_name(),
-        5 => if t.id == 1 { "esn".into() } else { "noesn".into() },
+        5 => {
+            if t.id == 1 {
+                "esn".into()
+            } else {
+                "noesn".into()
+            }
+        }
         6..=12 => format!("ke{}_{}", t.ttype - 5, KeMethod(t.id).short_name()),
         other => format!("t{other}_{}", t.id),
     }
@@ -114,7 +126,10 @@ pub fn proposal_string(p: &ProposalSummary) -> String {
     };
     let mut ts: Vec<&TransformSummary> = p.transforms.iter().collect();
     ts.sort_by_key(|t| order(t));
-    ts.iter().map(|t| transform_name(t)).collect::<Vec<_>>().join("-")
+    ts.iter()
+        .map(|t| transform_name(t))
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[cfg(test)]
@@ -128,12 +143,35 @@ mod tests {
             protocol: 1,
             spi: String::new(),
             transforms: vec![
-                TransformSummary { ttype: 1, id: 20, key_length: Some(256), attributes: None },
-                TransformSummary { ttype: 2, id: 6, key_length: None, attributes: None },
-                TransformSummary { ttype: 4, id: 20, key_length: None, attributes: None },
-                TransformSummary { ttype: 6, id: 36, key_length: None, attributes: None },
+                TransformSummary {
+                    ttype: 1,
+                    id: 20,
+                    key_length: Some(256),
+                    attributes: None,
+                },
+                TransformSummary {
+                    ttype: 2,
+                    id: 6,
+                    key_length: None,
+                    attributes: None,
+                },
+                TransformSummary {
+                    ttype: 4,
+                    id: 20,
+                    key_length: None,
+                    attributes: None,
+                },
+                TransformSummary {
+                    ttype: 6,
+                    id: 36,
+                    key_length: None,
+                    attributes: None,
+                },
             ],
         };
-        assert_eq!(proposal_string(&p), "aes256gcm16-prfsha384-ecp384-ke1_mlkem768");
+        assert_eq!(
+            proposal_string(&p),
+            "aes256gcm16-prfsha384-ecp384-ke1_mlkem768"
+        );
     }
 }

@@ -143,12 +143,25 @@ pub struct InitView<'a> {
 
 impl<'a> InitView<'a> {
     pub fn new(sa: &'a IkeSa) -> Self {
-        let final_response = sa.init_responses.iter().rev().find(|r| init_answer(&r.msg) == InitAnswer::Selected);
+        let final_response = sa
+            .init_responses
+            .iter()
+            .rev()
+            .find(|r| init_answer(&r.msg) == InitAnswer::Selected);
         let final_request = match final_response {
-            Some(resp) => sa.init_requests.iter().rev().find(|q| order(&q.obs) < order(&resp.obs)),
+            Some(resp) => sa
+                .init_requests
+                .iter()
+                .rev()
+                .find(|q| order(&q.obs) < order(&resp.obs)),
             None => sa.init_requests.last(),
         };
-        InitView { requests: &sa.init_requests, responses: &sa.init_responses, final_response, final_request }
+        InitView {
+            requests: &sa.init_requests,
+            responses: &sa.init_responses,
+            final_response,
+            final_request,
+        }
     }
 
     pub fn offered(&self) -> &'a [ProposalSummary] {
@@ -174,10 +187,25 @@ pub fn selected_v2(p: &ProposalSummary) -> Selected {
         }
     }
     ids.addke.sort();
-    let single = ProposalSummary { number: p.number, protocol: p.protocol, spi: String::new(), transforms: Vec::new() };
+    let single = ProposalSummary {
+        number: p.number,
+        protocol: p.protocol,
+        spi: String::new(),
+        transforms: Vec::new(),
+    };
     let part = |ttype: u8| -> Option<String> {
-        let ts: Vec<_> = p.transforms.iter().filter(|t| t.ttype == ttype).cloned().collect();
-        (!ts.is_empty()).then(|| proposal_string(&ProposalSummary { transforms: ts, ..single.clone() }))
+        let ts: Vec<_> = p
+            .transforms
+            .iter()
+            .filter(|t| t.ttype == ttype)
+            .cloned()
+            .collect();
+        (!ts.is_empty()).then(|| {
+            proposal_string(&ProposalSummary {
+                transforms: ts,
+                ..single.clone()
+            })
+        })
     };
     Selected {
         encr: part(1),
@@ -191,13 +219,19 @@ pub fn selected_v2(p: &ProposalSummary) -> Selected {
 
 /// Key exchanges in slot order, NONE dropped.
 pub fn key_exchanges(ids: &SelectedIds) -> Vec<u16> {
-    ids.ke.into_iter().chain(ids.addke.iter().map(|(_, m)| *m)).filter(|m| *m != 0).collect()
+    ids.ke
+        .into_iter()
+        .chain(ids.addke.iter().map(|(_, m)| *m))
+        .filter(|m| *m != 0)
+        .collect()
 }
 
 /// Posture of a set of key exchanges plus PPK.
 pub fn posture_of(kes: &[u16], ppk: bool) -> Posture {
     let pq = kes.iter().any(|m| KeMethod(*m).is_post_quantum());
-    let classical = kes.iter().any(|m| matches!(KeMethod(*m).class(), KeClass::Classical | KeClass::Unknown));
+    let classical = kes
+        .iter()
+        .any(|m| matches!(KeMethod(*m).class(), KeClass::Classical | KeClass::Unknown));
     match (pq, classical, ppk) {
         (true, true, false) => Posture::Hybrid,
         (true, true, true) => Posture::HybridPpk,
@@ -227,12 +261,20 @@ pub fn rounds(sa: &IkeSa, exchange: u8) -> Vec<Round> {
         let idx = match out.iter().position(|r| r.message_id == o.message_id) {
             Some(i) => i,
             None => {
-                out.push(Round { message_id: o.message_id, request: Vec::new(), response: Vec::new() });
+                out.push(Round {
+                    message_id: o.message_id,
+                    request: Vec::new(),
+                    response: Vec::new(),
+                });
                 out.len() - 1
             }
         };
         let r = &mut out[idx];
-        if o.response { r.response.push(o.clone()) } else { r.request.push(o.clone()) }
+        if o.response {
+            r.response.push(o.clone())
+        } else {
+            r.request.push(o.clone())
+        }
     }
     out
 }
@@ -280,18 +322,30 @@ pub fn capabilities(m: &MessageSummary) -> Capabilities {
     mlkem.dedup();
     Capabilities {
         intermediate: notif(NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED.0),
-        addke: m.proposals.iter().flat_map(|p| p.transforms.iter()).any(|t| (6..=12).contains(&t.ttype)),
+        addke: m
+            .proposals
+            .iter()
+            .flat_map(|p| p.transforms.iter())
+            .any(|t| (6..=12).contains(&t.ttype)),
         mlkem,
         ppk: notif(NotifyType::USE_PPK.0),
         ppk_int: notif(NotifyType::USE_PPK_INT.0),
         fragmentation: notif(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED.0),
-        signature_hashes: m.notify.iter().filter_map(|n| n.hash_algorithms.clone()).flatten().collect(),
+        signature_hashes: m
+            .notify
+            .iter()
+            .filter_map(|n| n.hash_algorithms.clone())
+            .flatten()
+            .collect(),
         vendors: m
             .vendor_ids
             .iter()
             .filter_map(|v| {
-                let bytes: Vec<u8> = (0..v.len() / 2).filter_map(|i| u8::from_str_radix(v.get(2 * i..2 * i + 2)?, 16).ok()).collect();
-                ikescope_parsers::registry::vendor_name(&bytes).map(|x| format!("{} ({})", x.vendor, x.meaning))
+                let bytes: Vec<u8> = (0..v.len() / 2)
+                    .filter_map(|i| u8::from_str_radix(v.get(2 * i..2 * i + 2)?, 16).ok())
+                    .collect();
+                ikescope_parsers::registry::vendor_name(&bytes)
+                    .map(|x| format!("{} ({})", x.vendor, x.meaning))
             })
             .collect(),
     }
@@ -301,7 +355,10 @@ pub fn capabilities(m: &MessageSummary) -> Capabilities {
 /// least IDr and AUTH (and usually SA/TS): well over 40 octets of plain payloads; an
 /// AUTHENTICATION_FAILED answer is an 8-octet notify.
 pub fn auth_response_is_error(sa: &IkeSa, overhead: (u32, u32, u32)) -> Option<bool> {
-    let auth = rounds(sa, IKE_AUTH).into_iter().rev().find(Round::complete)?;
+    let auth = rounds(sa, IKE_AUTH)
+        .into_iter()
+        .rev()
+        .find(Round::complete)?;
     let plain = plain_estimate(&auth.response, overhead);
     Some(plain < 40)
 }

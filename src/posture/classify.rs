@@ -61,7 +61,10 @@ fn base(sa: &IkeSa) -> Assessment {
         initiator_caps: Default::default(),
         responder_caps: Default::default(),
         findings: Vec::new(),
-        first_packet: sa.messages.first().map_or((sa.input, 0), |o| (o.input, o.pcap_cnt)),
+        first_packet: sa
+            .messages
+            .first()
+            .map_or((sa.input, 0), |o| (o.input, o.pcap_cnt)),
     }
 }
 
@@ -88,18 +91,36 @@ pub fn classify(sa: &IkeSa, parent: Option<&ParentView>) -> Assessment {
 fn classify_without_init(sa: &IkeSa, parent: Option<&ParentView>, a: &mut Assessment) {
     a.state = SaState::Unknown;
     let (Some(link), Some(p)) = (&sa.rekeyed_from, parent) else {
-        a.evidence_detail.push("capture started after this IKE SA was set up: its key exchange was not seen".into());
+        let why = if sa.placeholder {
+            "no IKE message of these peers arrived whole: only network errors about them were seen"
+        } else {
+            "capture started after this IKE SA was set up: its key exchange was not seen"
+        };
+        a.evidence_detail.push(why.into());
         return;
     };
     a.state = SaState::Established;
-    a.rekeyed_from = Some(format!("{}/{}", hex(link.parent_spi_i), hex(link.parent_spi_r)));
+    a.rekeyed_from = Some(format!(
+        "{}/{}",
+        hex(link.parent_spi_i),
+        hex(link.parent_spi_r)
+    ));
     a.followup_ke_rounds = link.followup_rounds;
     let mut kes: Vec<u16> = p.key_exchange_ids.iter().take(1).copied().collect();
-    kes.extend(p.key_exchange_ids.iter().skip(1).take(link.followup_rounds as usize));
+    kes.extend(
+        p.key_exchange_ids
+            .iter()
+            .skip(1)
+            .take(link.followup_rounds as usize),
+    );
     a.selected = p.selected.clone();
     a.ppk = p.ppk;
     set_kes(a, kes);
-    a.posture = if p.posture == Posture::Failed { Posture::Unknown } else { posture_of(&a.key_exchange_ids, a.ppk) };
+    a.posture = if p.posture == Posture::Failed {
+        Posture::Unknown
+    } else {
+        posture_of(&a.key_exchange_ids, a.ppk)
+    };
     a.evidence = Evidence::Negotiated;
     a.evidence_detail.push(format!(
         "inferred: IKE SA rekey of {} (CREATE_CHILD_SA message {}) followed by {} IKE_FOLLOWUP_KE round(s); the rekey's proposal is encrypted",
@@ -111,7 +132,11 @@ fn classify_without_init(sa: &IkeSa, parent: Option<&ParentView>, a: &mut Assess
 
 fn classify_v2(sa: &IkeSa, a: &mut Assessment) {
     let view = InitView::new(sa);
-    a.proposals_offered = view.offered().iter().map(super::algos::proposal_string).collect();
+    a.proposals_offered = view
+        .offered()
+        .iter()
+        .map(super::algos::proposal_string)
+        .collect();
     if let Some(r) = view.final_request {
         a.initiator_caps = capabilities(&r.msg);
         a.vendor_ids.extend(r.msg.vendor_ids.iter().cloned());
@@ -125,7 +150,9 @@ fn classify_v2(sa: &IkeSa, a: &mut Assessment) {
         unanswered(sa, &view, a);
         return;
     };
-    let Some(prop) = resp.msg.proposals.first() else { return };
+    let Some(prop) = resp.msg.proposals.first() else {
+        return;
+    };
     let sel = selected_v2(prop);
     set_kes(a, key_exchanges(&sel.ids));
     let req = view.final_request.map(|r| &r.msg);
@@ -133,10 +160,19 @@ fn classify_v2(sa: &IkeSa, a: &mut Assessment) {
     a.selected = Some(sel);
     a.posture = posture_of(&a.key_exchange_ids, a.ppk);
     a.evidence = Evidence::Negotiated;
-    a.evidence_detail.push(format!("selected proposal in the IKE_SA_INIT response (packet {})", resp.obs.pcap_cnt));
+    a.evidence_detail.push(format!(
+        "selected proposal in the IKE_SA_INIT response (packet {})",
+        resp.obs.pcap_cnt
+    ));
     let overhead = overhead_of(a.selected.as_ref());
-    a.intermediate_rounds = rounds(sa, IKE_INTERMEDIATE).iter().filter(|r| r.complete()).count() as u32;
-    a.followup_ke_rounds = rounds(sa, IKE_FOLLOWUP_KE).iter().filter(|r| r.complete()).count() as u32;
+    a.intermediate_rounds = rounds(sa, IKE_INTERMEDIATE)
+        .iter()
+        .filter(|r| r.complete())
+        .count() as u32;
+    a.followup_ke_rounds = rounds(sa, IKE_FOLLOWUP_KE)
+        .iter()
+        .filter(|r| r.complete())
+        .count() as u32;
     establishment(sa, a, overhead);
     if a.state == SaState::Established {
         confirm(sa, a, overhead);
@@ -150,7 +186,10 @@ fn classify_v2(sa: &IkeSa, a: &mut Assessment) {
 /// A failed SA established no keys: its key exchanges move to the evidence as "attempted".
 fn clear_failed(a: &mut Assessment) {
     if !a.key_exchanges.is_empty() {
-        a.evidence_detail.push(format!("attempted key exchanges: {}", a.key_exchanges.join("+")));
+        a.evidence_detail.push(format!(
+            "attempted key exchanges: {}",
+            a.key_exchanges.join("+")
+        ));
     }
     a.key_exchanges.clear();
     a.key_exchange_ids.clear();
@@ -166,7 +205,10 @@ fn unanswered(sa: &IkeSa, view: &InitView<'_>, a: &mut Assessment) {
     if let Some(first) = offered.first() {
         let ids = selected_v2(first).ids;
         set_kes(a, key_exchanges(&ids));
-        a.posture = posture_of(&a.key_exchange_ids, view.final_request.is_some_and(|r| wants_ppk(&r.msg)));
+        a.posture = posture_of(
+            &a.key_exchange_ids,
+            view.final_request.is_some_and(|r| wants_ppk(&r.msg)),
+        );
     }
     let last_answer = view.responses.last().map(|r| init_answer(&r.msg));
     let answered_after_last_request = match (view.responses.last(), view.requests.last()) {
@@ -177,13 +219,19 @@ fn unanswered(sa: &IkeSa, view: &InitView<'_>, a: &mut Assessment) {
     a.state = SaState::Offered;
     let reason = match last_answer {
         Some(InitAnswer::Error(t)) if answered_after_last_request => {
-            let n = ikescope_parsers::registry::NotifyType(t).name().unwrap_or("error");
+            let n = ikescope_parsers::registry::NotifyType(t)
+                .name()
+                .unwrap_or("error");
             Some(format!("{n} in the IKE_SA_INIT response"))
         }
-        Some(InitAnswer::Cookie | InitAnswer::InvalidKe(_)) if answered_after_last_request => {
-            Some("the responder asked for a retry (COOKIE / INVALID_KE_PAYLOAD) and none followed".to_string())
-        }
-        _ if sa.init_request_count >= 2 => Some(format!("no response to {} IKE_SA_INIT requests", sa.init_request_count)),
+        Some(InitAnswer::Cookie | InitAnswer::InvalidKe(_)) if answered_after_last_request => Some(
+            "the responder asked for a retry (COOKIE / INVALID_KE_PAYLOAD) and none followed"
+                .to_string(),
+        ),
+        _ if sa.init_request_count >= 2 => Some(format!(
+            "no response to {} IKE_SA_INIT requests",
+            sa.init_request_count
+        )),
         _ => None,
     };
     match reason {
@@ -194,14 +242,28 @@ fn unanswered(sa: &IkeSa, view: &InitView<'_>, a: &mut Assessment) {
             a.evidence = Evidence::Negotiated;
             clear_failed(a);
         }
-        None => a.evidence_detail.push("only the initiator's IKE_SA_INIT request was seen".into()),
+        None => a
+            .evidence_detail
+            .push("only the initiator's IKE_SA_INIT request was seen".into()),
     }
+}
+
+/// A setup request (IKE_INTERMEDIATE / IKE_AUTH) sent at least twice and never answered.
+fn unanswered_setup(sa: &IkeSa) -> Option<(u8, usize)> {
+    [IKE_INTERMEDIATE, IKE_AUTH].into_iter().find_map(|ex| {
+        rounds(sa, ex)
+            .into_iter()
+            .find(|r| r.response.is_empty() && r.request.len() >= 2)
+            .map(|r| (ex, r.request.len()))
+    })
 }
 
 /// Decides established / failed / half-open from IKE_AUTH.
 fn establishment(sa: &IkeSa, a: &mut Assessment, overhead: (u32, u32, u32)) {
-    let auth = rounds(sa, IKE_AUTH);
-    let later = sa.messages.iter().any(|o| matches!(o.exchange, 36 | 37 | 44));
+    let later = sa
+        .messages
+        .iter()
+        .any(|o| matches!(o.exchange, 36 | 37 | 44));
     match auth_response_is_error(sa, overhead) {
         Some(false) => a.state = SaState::Established,
         Some(true) if !later => {
@@ -212,25 +274,58 @@ fn establishment(sa: &IkeSa, a: &mut Assessment, overhead: (u32, u32, u32)) {
         }
         Some(true) => a.state = SaState::Established,
         None if later => a.state = SaState::Established,
-        None if auth.iter().any(|r| !r.request.is_empty()) && auth.iter().map(|r| r.request.len()).sum::<usize>() >= 2 => {
-            a.state = SaState::Failed;
-            a.posture = Posture::Failed;
-            a.failure_reason = Some("IKE_AUTH request retransmitted without any response".into());
-            clear_failed(a);
-        }
-        None => a.state = SaState::HalfOpen,
+        None => match unanswered_setup(sa) {
+            Some((ex, sends)) => {
+                a.state = SaState::Failed;
+                a.posture = Posture::Failed;
+                let name = if ex == IKE_AUTH {
+                    "IKE_AUTH"
+                } else {
+                    "IKE_INTERMEDIATE"
+                };
+                a.failure_reason = Some(format!(
+                    "{name} request sent {sends} times without any response"
+                ));
+                clear_failed(a);
+            }
+            None => a.state = SaState::HalfOpen,
+        },
     }
 }
 
 /// Confirmed: one IKE_INTERMEDIATE round per selected ADDKE, each with sizes that fit its
 /// method, and IKE_AUTH completed. For a KE in IKE_SA_INIT the data is in the clear.
 fn confirm(sa: &IkeSa, a: &mut Assessment, overhead: (u32, u32, u32)) {
-    let Some(sel) = a.selected.clone() else { return };
-    let addke: Vec<u16> = sel.ids.addke.iter().map(|(_, m)| *m).filter(|m| *m != 0).collect();
-    let mut inter: Vec<Round> = rounds(sa, IKE_INTERMEDIATE).into_iter().filter(Round::complete).collect();
+    let Some(sel) = a.selected.clone() else {
+        return;
+    };
+    let fake = sa
+        .init_requests
+        .iter()
+        .flat_map(|r| &r.msg.ke)
+        .any(|k| k.fips203_valid == Some(false));
+    if fake {
+        a.evidence_detail.push("an ML-KEM encapsulation key failed the FIPS 203 checks: the post-quantum exchange cannot be confirmed".into());
+        return;
+    }
+    let addke: Vec<u16> = sel
+        .ids
+        .addke
+        .iter()
+        .map(|(_, m)| *m)
+        .filter(|m| *m != 0)
+        .collect();
+    let mut inter: Vec<Round> = rounds(sa, IKE_INTERMEDIATE)
+        .into_iter()
+        .filter(Round::complete)
+        .collect();
     inter.sort_by_key(|r| r.message_id);
     if inter.len() < addke.len() {
-        a.evidence_detail.push(format!("{} IKE_INTERMEDIATE round(s) seen for {} additional key exchange(s)", inter.len(), addke.len()));
+        a.evidence_detail.push(format!(
+            "{} IKE_INTERMEDIATE round(s) seen for {} additional key exchange(s)",
+            inter.len(),
+            addke.len()
+        ));
         return;
     }
     for (i, (m, r)) in addke.iter().zip(&inter).enumerate() {
@@ -256,7 +351,11 @@ fn confirm(sa: &IkeSa, a: &mut Assessment, overhead: (u32, u32, u32)) {
                 resp,
                 KeMethod(*m).short_name()
             )),
-            None => a.evidence_detail.push(format!("IKE_INTERMEDIATE #{} present; {} has no known size", i + 1, KeMethod(*m).short_name())),
+            None => a.evidence_detail.push(format!(
+                "IKE_INTERMEDIATE #{} present; {} has no known size",
+                i + 1,
+                KeMethod(*m).short_name()
+            )),
         }
     }
     a.evidence = Evidence::Confirmed;
@@ -267,28 +366,57 @@ fn confirm(sa: &IkeSa, a: &mut Assessment, overhead: (u32, u32, u32)) {
 fn classify_v1(sa: &IkeSa, a: &mut Assessment) {
     let view = InitView::new(sa);
     a.proposals_offered = view.offered().iter().map(v1_proposal_string).collect();
-    let selected = sa.init_responses.iter().find_map(|r| r.msg.proposals.first().cloned());
+    let selected = sa
+        .init_responses
+        .iter()
+        .find_map(|r| r.msg.proposals.first().cloned());
     let group_of = |p: &crate::ike::ProposalSummary| v1_attr(p, 4);
     if let Some(p) = selected.as_ref().or(view.offered().first()) {
         if let Some(g) = group_of(p) {
             set_kes(a, vec![g as u16]);
         }
-        let mut ids = SelectedIds { encr: v1_attr(p, 1).map(|v| v as u16), ..Default::default() };
+        let mut ids = SelectedIds {
+            encr: v1_attr(p, 1).map(|v| v as u16),
+            ..Default::default()
+        };
         ids.v1_hash = v1_attr(p, 2);
         ids.v1_auth = v1_attr(p, 3);
         ids.ke = v1_attr(p, 4).map(|v| v as u16);
-        a.selected = Some(Selected { ke: ids.ke.map(|k| KeMethod(k).short_name()), ids, ..Default::default() });
+        a.selected = Some(Selected {
+            ke: ids.ke.map(|k| KeMethod(k).short_name()),
+            ids,
+            ..Default::default()
+        });
     }
-    let errors: Vec<u16> = sa.messages.iter().filter(|o| !o.from_initiator).flat_map(|o| o.error_notifies.clone()).collect();
+    let errors: Vec<u16> = sa
+        .messages
+        .iter()
+        .filter(|o| !o.from_initiator)
+        .flat_map(|o| o.error_notifies.clone())
+        .collect();
     let phase1_done = sa.messages.iter().any(|o| o.exchange == 32)
-        || sa.messages.iter().filter(|o| o.message_id == 0 && matches!(o.exchange, 2 | 4)).count() >= if sa.messages.iter().any(|o| o.exchange == 4) { 3 } else { 5 };
+        || sa
+            .messages
+            .iter()
+            .filter(|o| o.message_id == 0 && matches!(o.exchange, 2 | 4))
+            .count()
+            >= if sa.messages.iter().any(|o| o.exchange == 4) {
+                3
+            } else {
+                5
+            };
     if selected.is_some() {
         a.evidence = Evidence::Negotiated;
     }
     if let Some(e) = errors.first().filter(|_| !phase1_done) {
         a.state = SaState::Failed;
         a.posture = Posture::Failed;
-        a.failure_reason = Some(format!("{} notify from the responder", ikescope_parsers::registry::NotifyType(*e).name().unwrap_or("error")));
+        a.failure_reason = Some(format!(
+            "{} notify from the responder",
+            ikescope_parsers::registry::NotifyType(*e)
+                .name()
+                .unwrap_or("error")
+        ));
         a.evidence = Evidence::Negotiated;
         clear_failed(a);
         return;
@@ -297,25 +425,38 @@ fn classify_v1(sa: &IkeSa, a: &mut Assessment) {
         a.state = SaState::Established;
         a.posture = Posture::LegacyIkev1;
         a.evidence = Evidence::Confirmed;
-        a.evidence_detail.push("IKEv1 phase 1 completed (encrypted Main Mode 5/6, Aggressive 3 or Quick Mode seen)".into());
+        a.evidence_detail.push(
+            "IKEv1 phase 1 completed (encrypted Main Mode 5/6, Aggressive 3 or Quick Mode seen)"
+                .into(),
+        );
     } else if selected.is_some() {
         a.state = SaState::HalfOpen;
         a.posture = Posture::LegacyIkev1;
     } else if sa.init_request_count >= 2 {
         a.state = SaState::Failed;
         a.posture = Posture::Failed;
-        a.failure_reason = Some(format!("no response to {} IKEv1 requests", sa.init_request_count));
+        a.failure_reason = Some(format!(
+            "no response to {} IKEv1 requests",
+            sa.init_request_count
+        ));
         clear_failed(a);
     } else {
         a.state = SaState::Offered;
         a.posture = Posture::LegacyIkev1;
-        a.evidence_detail.push("only the initiator's first IKEv1 message was seen".into());
+        a.evidence_detail
+            .push("only the initiator's first IKEv1 message was seen".into());
     }
 }
 
 /// Value of an IKEv1 phase 1 attribute in the first transform of a proposal.
 pub fn v1_attr(p: &crate::ike::ProposalSummary, atype: u16) -> Option<u64> {
-    p.transforms.first()?.attributes.as_ref()?.iter().find(|x| x.atype == atype)?.value
+    p.transforms
+        .first()?
+        .attributes
+        .as_ref()?
+        .iter()
+        .find(|x| x.atype == atype)?
+        .value
 }
 
 fn v1_proposal_string(p: &crate::ike::ProposalSummary) -> String {
@@ -339,10 +480,10 @@ fn v1_proposal_string(p: &crate::ike::ProposalSummary) -> String {
                 Some(6) => "sha512",
                 _ => "hash?",
             };
-            let group = get(4).map_or_else(|| "group?".to_string(), |g| KeMethod(g as u16).short_name());
+            let group =
+                get(4).map_or_else(|| "group?".to_string(), |g| KeMethod(g as u16).short_name());
             format!("{encr}-{hash}-{group}")
         })
         .collect::<Vec<_>>()
         .join(",")
 }
-

@@ -46,10 +46,10 @@ impl Posture {
 
     /// Strength order of established postures (None: not an established key exchange).
     /// PPK adds post-quantum protection of the keys, hybrid adds post-quantum forward secrecy.
+    /// IKEv1 ranks with classical: falling back to it is `ikev1_fallback`, not a regression.
     pub fn rank(self) -> Option<u8> {
         match self {
-            Posture::LegacyIkev1 => Some(0),
-            Posture::Classical => Some(1),
+            Posture::LegacyIkev1 | Posture::Classical => Some(1),
             Posture::Ppk => Some(2),
             Posture::Hybrid | Posture::PqOnly => Some(3),
             Posture::HybridPpk => Some(4),
@@ -59,7 +59,10 @@ impl Posture {
 
     /// Any post-quantum protection (KEM or PPK).
     pub fn is_pq(self) -> bool {
-        matches!(self, Posture::Hybrid | Posture::PqOnly | Posture::Ppk | Posture::HybridPpk)
+        matches!(
+            self,
+            Posture::Hybrid | Posture::PqOnly | Posture::Ppk | Posture::HybridPpk
+        )
     }
 }
 

@@ -159,12 +159,23 @@ pub struct TunnelRegistry {
 }
 
 fn norm(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 impl TunnelRegistry {
     pub fn new(max_tunnels: usize, policy: Option<Policy>, baseline: Baseline) -> Self {
-        TunnelRegistry { tunnels: HashMap::new(), gateways: HashMap::new(), max_tunnels, evicted: 0, policy, baseline }
+        TunnelRegistry {
+            tunnels: HashMap::new(),
+            gateways: HashMap::new(),
+            max_tunnels,
+            evicted: 0,
+            policy,
+            baseline,
+        }
     }
 
     pub fn tunnels(&self) -> impl Iterator<Item = &Tunnel> {
@@ -182,20 +193,29 @@ impl TunnelRegistry {
     /// Name of the tunnel an SA belongs to ("initiator<->responder" of its first SA).
     pub fn name_for(&self, a: &Assessment) -> String {
         let (i, r) = ends(a);
-        self.tunnels.get(&norm(i, r)).map_or_else(|| format!("{i}<->{r}"), |t| t.tunnel.clone())
+        self.tunnels
+            .get(&norm(i, r))
+            .map_or_else(|| format!("{i}<->{r}"), |t| t.tunnel.clone())
     }
 
     fn tunnel_mut(&mut self, a: &Assessment) -> &mut Tunnel {
         let (i, r) = ends(a);
         let key = norm(i, r);
         if !self.tunnels.contains_key(&key) && self.tunnels.len() >= self.max_tunnels.max(1) {
-            if let Some(old) = self.tunnels.iter().min_by_key(|(_, t)| t.last_seen).map(|(k, _)| *k) {
+            if let Some(old) = self
+                .tunnels
+                .iter()
+                .min_by_key(|(_, t)| t.last_seen)
+                .map(|(k, _)| *k)
+            {
                 self.tunnels.remove(&old);
                 self.evicted += 1;
             }
         }
         // A rekey child's initiator may be the original responder: keep the first orientation.
-        self.tunnels.entry(key).or_insert_with(|| Tunnel::new(a, i, r))
+        self.tunnels
+            .entry(key)
+            .or_insert_with(|| Tunnel::new(a, i, r))
     }
 
     /// Adds an assessed SA, raising the cross-SA findings into `f`, and tallies all of the SA's
@@ -228,7 +248,12 @@ impl TunnelRegistry {
         }
         merge_caps(&mut t.initiator_caps, &a.initiator_caps);
         merge_caps(&mut t.responder_caps, &a.responder_caps);
-        for v in a.initiator_caps.vendors.iter().chain(&a.responder_caps.vendors) {
+        for v in a
+            .initiator_caps
+            .vendors
+            .iter()
+            .chain(&a.responder_caps.vendors)
+        {
             t.vendors.insert(v.clone());
         }
         if a.version == 1 && t.ike_versions.contains(&2) {
@@ -254,18 +279,38 @@ impl TunnelRegistry {
             return;
         }
         let Some(rank) = a.posture.rank() else { return };
-        regression(t, a, rank, &baseline, f);
-        if t.established.as_ref().is_none_or(|e| e.started <= a.started) {
+        // A rekey child that lost its additional key exchanges is `rekey_posture_drop`.
+        if a.rekeyed_from.is_none() {
+            regression(t, a, rank, &baseline, f);
+        }
+        if t.established
+            .as_ref()
+            .is_none_or(|e| e.started <= a.started)
+        {
             t.established = Some(sa);
         }
-        if let Some(c) = policy.as_ref().and_then(|p| p.class_of(t.initiator, t.responder)) {
+        if let Some(c) = policy
+            .as_ref()
+            .and_then(|p| p.class_of(t.initiator, t.responder))
+        {
             if !c.require.met_by(a.posture) {
                 f.add("policy_violation", c.fallback.severity(), format!("Tunnel class {:?} requires {} but this IKE SA negotiated {} ({}): {}.", c.name, c.require.as_str(), a.posture.as_str(), a.key_exchanges.join("+"), if c.fallback.severity() == Severity::High { "fail-closed policy: treat as an incident" } else { "fallback allowed but logged" }), json!({"class": c.name, "require": c.require.as_str(), "posture": a.posture.as_str()}));
             }
         }
-        let replaced = a.rekeyed_from.is_none() && t.lives.iter().any(|l| l.last <= a.started && a.started - l.last <= REPLACE_WINDOW_US);
-        let before = t.lives.iter().filter(|l| l.last <= a.started).last().map_or(a.posture, |l| l.posture);
-        t.lives.push_back(Life { last: a.ended, posture: a.posture });
+        let replaced = a.rekeyed_from.is_none()
+            && t.lives
+                .iter()
+                .any(|l| l.last <= a.started && a.started - l.last <= REPLACE_WINDOW_US);
+        let before = t
+            .lives
+            .iter()
+            .rev()
+            .find(|l| l.last <= a.started)
+            .map_or(a.posture, |l| l.posture);
+        t.lives.push_back(Life {
+            last: a.ended,
+            posture: a.posture,
+        });
         if t.lives.len() > MAX_LIVES {
             t.lives.pop_front();
         }
@@ -275,10 +320,20 @@ impl TunnelRegistry {
         }
     }
 
-    fn reestablished(&mut self, gateway: IpAddr, a: &Assessment, before: Posture, f: &mut Findings<'_>) {
+    fn reestablished(
+        &mut self,
+        gateway: IpAddr,
+        a: &Assessment,
+        before: Posture,
+        f: &mut Findings<'_>,
+    ) {
         let g = self.gateways.entry(gateway).or_default();
         g.times.push_back((a.started, before, a.posture));
-        while g.times.front().is_some_and(|(t, _, _)| a.started - t > MASS_WINDOW_US) {
+        while g
+            .times
+            .front()
+            .is_some_and(|(t, _, _)| a.started - t > MASS_WINDOW_US)
+        {
             g.times.pop_front();
         }
         if g.times.len() >= MASS_COUNT && a.started >= g.quiet_until {

@@ -4,7 +4,10 @@
 
 mod sa;
 
-pub use sa::{IkeSa, InitMessage, NetEvent, NetEventKind, Obs, RekeyLink, SaId, MAX_INIT_PER_SA, MAX_NET_EVENTS, MAX_OBS_PER_SA};
+pub use sa::{
+    IkeSa, InitMessage, NetEvent, NetEventKind, Obs, RekeyLink, SaId, MAX_INIT_PER_SA,
+    MAX_NET_EVENTS, MAX_OBS_PER_SA,
+};
 
 use crate::ike::MessageSummary;
 use std::collections::{BTreeMap, HashMap};
@@ -52,7 +55,12 @@ pub struct TrackerLimits {
 
 impl Default for TrackerLimits {
     fn default() -> Self {
-        TrackerLimits { max_sas: 100_000, idle_timeout_us: 3_600_000_000, rekey_window_us: 60_000_000, retry_window_us: 30_000_000 }
+        TrackerLimits {
+            max_sas: 100_000,
+            idle_timeout_us: 3_600_000_000,
+            rekey_window_us: 60_000_000,
+            retry_window_us: 30_000_000,
+        }
     }
 }
 
@@ -60,7 +68,11 @@ impl Default for TrackerLimits {
 pub type Closed = (IkeSa, CloseReason);
 
 fn pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 #[derive(Default)]
@@ -85,7 +97,10 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(limits: TrackerLimits) -> Self {
-        Tracker { limits, ..Default::default() }
+        Tracker {
+            limits,
+            ..Default::default()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -102,7 +117,11 @@ impl Tracker {
 
     /// SAs currently open between two addresses.
     pub fn between(&self, a: IpAddr, b: IpAddr) -> impl Iterator<Item = &IkeSa> {
-        self.by_peers.get(&pair(a, b)).into_iter().flatten().filter_map(|id| self.sas.get(id))
+        self.by_peers
+            .get(&pair(a, b))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.sas.get(id))
     }
 
     fn touch(&mut self, id: SaId) {
@@ -135,16 +154,28 @@ impl Tracker {
     }
 
     fn insert(&mut self, sa: IkeSa, closed: &mut Vec<Closed>) -> SaId {
+        let key = (sa.version, sa.spi_i);
+        let id = self.insert_unkeyed(sa, closed);
+        self.by_spi.insert(key, id);
+        id
+    }
+
+    /// Inserts without an SPI key (placeholders are found by peers only).
+    fn insert_unkeyed(&mut self, sa: IkeSa, closed: &mut Vec<Closed>) -> SaId {
         while self.sas.len() >= self.limits.max_sas.max(1) {
-            let Some((_, &victim)) = self.lru.iter().next() else { break };
+            let Some((_, &victim)) = self.lru.iter().next() else {
+                break;
+            };
             if let Some(v) = self.remove(victim) {
                 self.evicted += 1;
                 closed.push((v, CloseReason::Evicted));
             }
         }
         let id = sa.id;
-        self.by_spi.insert((sa.version, sa.spi_i), id);
-        let peers = self.by_peers.entry(pair(sa.initiator.ip(), sa.responder.ip())).or_default();
+        let peers = self
+            .by_peers
+            .entry(pair(sa.initiator.ip(), sa.responder.ip()))
+            .or_default();
         peers.push(id);
         // Bound the per-pair index too (a flood between two hosts).
         if peers.len() > 4096 {
@@ -155,7 +186,14 @@ impl Tracker {
         id
     }
 
-    fn new_sa(&mut self, version: u8, spi_i: u64, spi_r: u64, obs: &Obs, closed: &mut Vec<Closed>) -> SaId {
+    fn new_sa(
+        &mut self,
+        version: u8,
+        spi_i: u64,
+        spi_r: u64,
+        obs: &Obs,
+        closed: &mut Vec<Closed>,
+    ) -> SaId {
         self.next_id += 1;
         let sa = IkeSa::new(self.next_id, version, spi_i, spi_r, obs, obs.from_initiator);
         self.insert(sa, closed)
@@ -167,19 +205,23 @@ impl Tracker {
         let spi_i = u64::from_str_radix(&msg.spi_i, 16).unwrap_or_default();
         let spi_r = u64::from_str_radix(&msg.spi_r, 16).unwrap_or_default();
         let version = msg.version;
-        let is_init = (version == 2 && msg.exchange_type == IKE_SA_INIT) || (version == 1 && obs.message_id == 0 && matches!(msg.exchange_type, 2 | 4));
+        let is_init = (version == 2 && msg.exchange_type == IKE_SA_INIT)
+            || (version == 1 && obs.message_id == 0 && matches!(msg.exchange_type, 2 | 4));
         let id = if is_init && !obs.response {
             self.init_request(version, spi_i, msg, &obs, &mut closed)
         } else {
             self.existing_or_new(version, spi_i, spi_r, &obs, is_init, &mut closed)
         };
         let keep = is_init.then(|| msg.clone());
-        let Some(sa) = self.sas.get_mut(&id) else { return closed };
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return closed;
+        };
         if sa.spi_r == 0 && spi_r != 0 {
             sa.spi_r = spi_r;
         }
         if is_init && obs.response && version == 2 && msg.proposals.is_empty() {
-            self.pending_retry.insert((sa.initiator.ip(), sa.responder.ip()), id);
+            self.pending_retry
+                .insert((sa.initiator.ip(), sa.responder.ip()), id);
         }
         sa.add(obs, keep);
         self.touch(id);
@@ -187,10 +229,19 @@ impl Tracker {
     }
 
     fn in_init_phase(sa: &IkeSa) -> bool {
-        sa.messages.iter().all(|o| o.exchange == IKE_SA_INIT || (sa.version == 1 && o.message_id == 0))
+        sa.messages
+            .iter()
+            .all(|o| o.exchange == IKE_SA_INIT || (sa.version == 1 && o.message_id == 0))
     }
 
-    fn init_request(&mut self, version: u8, spi_i: u64, msg: &MessageSummary, obs: &Obs, closed: &mut Vec<Closed>) -> SaId {
+    fn init_request(
+        &mut self,
+        version: u8,
+        spi_i: u64,
+        msg: &MessageSummary,
+        obs: &Obs,
+        closed: &mut Vec<Closed>,
+    ) -> SaId {
         if let Some(&id) = self.by_spi.get(&(version, spi_i)) {
             if self.sas.get(&id).is_some_and(Self::in_init_phase) {
                 self.pending_retry.retain(|_, v| *v != id);
@@ -206,7 +257,11 @@ impl Tracker {
         if version == 2 && Self::answers_a_retry_request(msg) {
             if let Some(id) = self.pending_retry.remove(&key) {
                 let window = self.limits.retry_window_us;
-                if let Some(sa) = self.sas.get_mut(&id).filter(|sa| obs.ts_us - sa.last_ts <= window) {
+                if let Some(sa) = self
+                    .sas
+                    .get_mut(&id)
+                    .filter(|sa| obs.ts_us - sa.last_ts <= window)
+                {
                     if sa.spi_i != spi_i && !sa.other_spis.contains(&spi_i) {
                         sa.other_spis.push(spi_i);
                         self.by_spi.insert((version, spi_i), id);
@@ -226,9 +281,20 @@ impl Tracker {
         msg.notify.first().is_some_and(|n| n.ntype == 16390) && msg.payloads.first() == Some(&41)
     }
 
-    fn existing_or_new(&mut self, version: u8, spi_i: u64, spi_r: u64, obs: &Obs, is_init: bool, closed: &mut Vec<Closed>) -> SaId {
+    fn existing_or_new(
+        &mut self,
+        version: u8,
+        spi_i: u64,
+        spi_r: u64,
+        obs: &Obs,
+        is_init: bool,
+        closed: &mut Vec<Closed>,
+    ) -> SaId {
         if let Some(&id) = self.by_spi.get(&(version, spi_i)) {
-            let same = self.sas.get(&id).is_some_and(|sa| sa.spi_r == 0 || spi_r == 0 || sa.spi_r == spi_r);
+            let same = self
+                .sas
+                .get(&id)
+                .is_some_and(|sa| sa.spi_r == 0 || spi_r == 0 || sa.spi_r == spi_r);
             if same {
                 return id;
             }
@@ -251,9 +317,13 @@ impl Tracker {
                 let cc = p
                     .messages
                     .iter()
-                    .filter(|o| o.exchange == CREATE_CHILD_SA && !o.response && !p.claimed_rekeys.contains(&o.message_id))
-                    .filter(|o| o.ts_us <= obs.ts_us && obs.ts_us - o.ts_us <= window)
-                    .last()?;
+                    .rev()
+                    .filter(|o| {
+                        o.exchange == CREATE_CHILD_SA
+                            && !o.response
+                            && !p.claimed_rekeys.contains(&o.message_id)
+                    })
+                    .find(|o| o.ts_us <= obs.ts_us && obs.ts_us - o.ts_us <= window)?;
                 Some((p.id, cc.clone()))
             })
             .max_by_key(|(_, o)| o.ts_us);
@@ -263,9 +333,15 @@ impl Tracker {
             }
             return;
         };
-        let Some(p) = self.sas.get_mut(&pid) else { return };
+        let Some(p) = self.sas.get_mut(&pid) else {
+            return;
+        };
         p.claimed_rekeys.push(cc.message_id);
-        let response = p.messages.iter().find(|o| o.exchange == CREATE_CHILD_SA && o.response && o.message_id == cc.message_id).cloned();
+        let response = p
+            .messages
+            .iter()
+            .find(|o| o.exchange == CREATE_CHILD_SA && o.response && o.message_id == cc.message_id)
+            .cloned();
         let followups = followup_rounds_after(p, &cc);
         let link = RekeyLink {
             parent: pid,
@@ -280,26 +356,42 @@ impl Tracker {
         }
     }
 
-    /// Attaches a network event to the most recently active SA between two addresses.
-    /// Returns false when no SA of these peers is being tracked.
-    pub fn attach(&mut self, a: IpAddr, b: IpAddr, ev: NetEvent) -> bool {
-        let newest = self.between(a, b).max_by_key(|s| s.last_ts).map(|s| s.id);
-        match newest.and_then(|id| self.sas.get_mut(&id)) {
-            Some(sa) => {
-                if sa.net_events.len() < MAX_NET_EVENTS {
-                    sa.net_events.push(ev);
-                }
-                true
+    /// Attaches a network event to the most recently active SA between two addresses; with no
+    /// such SA, to a placeholder SA of the pair (`src` as initiator), so the loss is reported.
+    /// Returns SAs evicted to make room.
+    pub fn attach(&mut self, src: IpAddr, dst: IpAddr, ev: NetEvent) -> Vec<Closed> {
+        let newest = self
+            .between(src, dst)
+            .max_by_key(|s| s.last_ts)
+            .map(|s| s.id);
+        if let Some(sa) = newest.and_then(|id| self.sas.get_mut(&id)) {
+            if sa.net_events.len() < MAX_NET_EVENTS {
+                sa.net_events.push(ev);
             }
-            None => false,
+            return Vec::new();
         }
+        let mut closed = Vec::new();
+        self.next_id += 1;
+        let sa = IkeSa::placeholder(self.next_id, src, dst, ev);
+        let id = self.insert_unkeyed(sa, &mut closed);
+        self.touch(id);
+        closed
     }
 
     /// Closes SAs silent for longer than the idle timeout at capture time `now_us`.
     pub fn expire(&mut self, now_us: i64) -> Vec<Closed> {
         let idle = self.limits.idle_timeout_us;
-        let stale: Vec<SaId> = self.sas.values().filter(|s| now_us - s.last_ts > idle).map(|s| s.id).collect();
-        let mut out: Vec<Closed> = stale.into_iter().filter_map(|id| self.remove(id)).map(|s| (s, CloseReason::Idle)).collect();
+        let stale: Vec<SaId> = self
+            .sas
+            .values()
+            .filter(|s| now_us - s.last_ts > idle)
+            .map(|s| s.id)
+            .collect();
+        let mut out: Vec<Closed> = stale
+            .into_iter()
+            .filter_map(|id| self.remove(id))
+            .map(|s| (s, CloseReason::Idle))
+            .collect();
         out.sort_by_key(|(s, _)| s.first_ts);
         out
     }
@@ -307,7 +399,11 @@ impl Tracker {
     /// Closes everything (end of capture), oldest first.
     pub fn finish(&mut self) -> Vec<Closed> {
         let ids: Vec<SaId> = self.sas.keys().copied().collect();
-        let mut out: Vec<Closed> = ids.into_iter().filter_map(|id| self.remove(id)).map(|s| (s, CloseReason::CaptureEnded)).collect();
+        let mut out: Vec<Closed> = ids
+            .into_iter()
+            .filter_map(|id| self.remove(id))
+            .map(|s| (s, CloseReason::CaptureEnded))
+            .collect();
         out.sort_by_key(|(s, _)| (s.first_ts, s.id));
         out
     }

@@ -30,6 +30,30 @@ pub struct Obs {
     pub error_notifies: Vec<u16>,
 }
 
+impl Obs {
+    /// A bare observation (placeholder SAs).
+    pub fn at(src: SocketAddr, dst: SocketAddr, ts_us: i64, input: u32) -> Self {
+        Obs {
+            pcap_cnt: 0,
+            input,
+            ts_us,
+            src,
+            dst,
+            transport: "udp500",
+            exchange: 0,
+            message_id: 0,
+            from_initiator: true,
+            response: false,
+            length: 0,
+            wire_size: 0,
+            ip_fragments: 1,
+            encrypted_length: None,
+            skf: None,
+            error_notifies: Vec::new(),
+        }
+    }
+}
+
 /// A cleartext IKE_SA_INIT (or IKEv1 phase 1) message with its observation.
 #[derive(Clone, Debug)]
 pub struct InitMessage {
@@ -56,9 +80,14 @@ pub struct NetEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NetEventKind {
     /// ICMP fragmentation needed / ICMPv6 packet too big, with the MTU and the quoted size.
-    PacketTooBig { mtu: u32, quoted_len: Option<u32> },
+    PacketTooBig {
+        mtu: u32,
+        quoted_len: Option<u32>,
+    },
     PortUnreachable,
-    FragmentLoss { fragments_seen: u16 },
+    FragmentLoss {
+        fragments_seen: u16,
+    },
 }
 
 /// Cap on network events kept per SA.
@@ -108,11 +137,24 @@ pub struct IkeSa {
     /// Input file index of the first message.
     pub input: u32,
     pub net_events: Vec<NetEvent>,
+    /// Created only to hold network events of peers with no IKE message seen whole.
+    pub placeholder: bool,
 }
 
 impl IkeSa {
-    pub fn new(id: SaId, version: u8, spi_i: u64, spi_r: u64, obs: &Obs, from_initiator: bool) -> Self {
-        let (initiator, responder) = if from_initiator { (obs.src, obs.dst) } else { (obs.dst, obs.src) };
+    pub fn new(
+        id: SaId,
+        version: u8,
+        spi_i: u64,
+        spi_r: u64,
+        obs: &Obs,
+        from_initiator: bool,
+    ) -> Self {
+        let (initiator, responder) = if from_initiator {
+            (obs.src, obs.dst)
+        } else {
+            (obs.dst, obs.src)
+        };
         IkeSa {
             id,
             version,
@@ -135,7 +177,30 @@ impl IkeSa {
             claimed_rekeys: Vec::new(),
             input: obs.input,
             net_events: Vec::new(),
+            placeholder: false,
         }
+    }
+
+    /// An SA that holds network events (lost fragments, ICMP errors) of two peers whose IKE
+    /// messages never arrived whole.
+    pub fn placeholder(
+        id: SaId,
+        src: std::net::IpAddr,
+        dst: std::net::IpAddr,
+        ev: NetEvent,
+    ) -> Self {
+        let obs_addr = |ip| SocketAddr::new(ip, 500);
+        let mut sa = IkeSa::new(
+            id,
+            2,
+            0,
+            0,
+            &Obs::at(obs_addr(src), obs_addr(dst), ev.ts_us, ev.input),
+            true,
+        );
+        sa.placeholder = true;
+        sa.net_events.push(ev);
+        sa
     }
 
     pub fn add(&mut self, obs: Obs, msg: Option<MessageSummary>) {
@@ -143,12 +208,19 @@ impl IkeSa {
         self.bytes += u64::from(obs.length);
         self.last_ts = self.last_ts.max(obs.ts_us);
         if let Some(m) = msg {
-            let list = if obs.response { &mut self.init_responses } else { &mut self.init_requests };
+            let list = if obs.response {
+                &mut self.init_responses
+            } else {
+                &mut self.init_requests
+            };
             if !obs.response {
                 self.init_request_count += 1;
             }
             if list.len() < MAX_INIT_PER_SA {
-                list.push(InitMessage { obs: obs.clone(), msg: m });
+                list.push(InitMessage {
+                    obs: obs.clone(),
+                    msg: m,
+                });
             }
         }
         if self.messages.len() < MAX_OBS_PER_SA {
