@@ -11,10 +11,12 @@ pub mod capture;
 pub mod decode;
 pub mod event;
 pub mod ike;
+pub mod metrics;
 pub mod mlkem;
 pub mod policy;
 pub mod posture;
 pub mod report;
+pub mod sink;
 pub mod stats;
 pub mod track;
 

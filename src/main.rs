@@ -5,6 +5,7 @@ use ikescope::analysis::AnalyzerOptions;
 use ikescope::analyze::{self, AnalyzeOptions, RunSummary};
 use ikescope::decode::Limits;
 use ikescope::event::{default_sensor_name, EventWriter};
+use ikescope::metrics::Metrics;
 use ikescope::policy::Policy;
 use ikescope::posture::tunnel::Baseline;
 use ikescope::posture::Severity;
@@ -81,6 +82,12 @@ struct AnalyzeArgs {
     /// IKE SAs tracked at once (least recently active evicted beyond it).
     #[arg(long, default_value_t = 100_000)]
     max_sas: usize,
+    /// Write the final metrics in Prometheus text format (node_exporter textfile collector).
+    #[arg(long, value_name = "FILE.prom")]
+    metrics_out: Option<PathBuf>,
+    /// Export one ikescope_tunnel_info series per tunnel, for at most N tunnels.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    metrics_tunnels: usize,
     /// Sensor name in events (default: host name).
     #[arg(long)]
     sensor_name: Option<String>,
@@ -173,7 +180,11 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
         limits: Limits::default(),
         analyzer,
     };
-    let summary = analyze::run(&opts, writer.as_mut());
+    let metrics = a
+        .metrics_out
+        .as_ref()
+        .map(|_| Metrics::new(a.metrics_tunnels));
+    let summary = analyze::run(&opts, writer.as_mut(), metrics.as_ref());
     if let Some(Err(e)) = writer.as_mut().map(EventWriter::flush) {
         return fail(format!("events: {e}"));
     }
@@ -183,6 +194,9 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
     let mut errors: Vec<String> = summary.errors.iter().map(ToString::to_string).collect();
     if let Some(p) = &a.inventory {
         errors.extend(report::write_inventory(p, &summary).err());
+    }
+    if let (Some(p), Some(m)) = (&a.metrics_out, &metrics) {
+        errors.extend(m.write_file(p).err());
     }
     if let Some(p) = &a.save_baseline {
         errors.extend(report::save_baseline(p, &summary, &prior).err());

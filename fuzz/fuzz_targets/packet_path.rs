@@ -5,7 +5,7 @@
 #![no_main]
 
 use ikescope::analysis::{Analyzer, AnalyzerOptions, NoOutput};
-use ikescope::analyze::observation;
+use ikescope::sink::observation;
 use ikescope::decode::{Datagram, Decoder, FragmentLoss, IcmpError, Limits, LinkType, PacketMeta, Sink};
 use ikescope::ike::{self, Sender};
 use ikescope::track::{NetEvent, NetEventKind, TrackerLimits};

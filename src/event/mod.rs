@@ -97,7 +97,7 @@ impl EventWriter {
         &mut self,
         event_type: &'static str,
         d: &Datagram<'_>,
-        origin: Origin,
+        origin: Option<Origin>,
         body: B,
     ) -> io::Result<()> {
         let ev = Event {
@@ -106,7 +106,7 @@ impl EventWriter {
             schema_version: SCHEMA_VERSION,
             sensor: &self.sensor,
             flow: Some(Flow::new(d.src, d.dst, d.transport)),
-            origin: Some(origin),
+            origin,
             body,
         };
         serde_json::to_writer(&mut self.out, &ev)?;
