@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages ikescope needs to build and test on Debian 12:
-# libpcap-dev (the pcap crate links libpcap), tshark (parser cross-check), tcpdump (benchmark
+# libpcap-dev (the pcap crate links libpcap), tshark (parser cross-check), prometheus (promtool
+# for rules and metrics, the server for the lab test), tcpdump (benchmark
 # reference). Does nothing when they are already there.
 set -euo pipefail
-pkgs=(libpcap-dev tshark tcpdump)
+pkgs=(libpcap-dev tshark tcpdump prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -11,6 +11,7 @@ pub mod capture;
 pub mod decode;
 pub mod event;
 pub mod ike;
+pub mod live;
 pub mod metrics;
 pub mod mlkem;
 pub mod policy;

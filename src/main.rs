@@ -30,6 +30,103 @@ struct Cli {
 enum Command {
     /// Analyse pcap/pcapng files, directories of them, or '-' (stdin).
     Analyze(AnalyzeArgs),
+    /// Run as a sensor on a SPAN/TAP interface: events, /metrics, /healthz.
+    Live(LiveArgs),
+}
+
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Capture interface.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    iface: String,
+    /// Write NDJSON events (ike_sa, ike_finding, capture_stats) to FILE ('-' = stdout); SIGHUP reopens it.
+    #[arg(long, value_name = "FILE|-")]
+    events: Option<PathBuf>,
+    /// Also emit one `ike_message` event per IKE message.
+    #[arg(long)]
+    log_messages: bool,
+    /// Address for /metrics and /healthz.
+    #[arg(long, default_value = "127.0.0.1:9810", value_name = "ADDR")]
+    metrics_listen: String,
+    /// Export one ikescope_tunnel_info series per tunnel, for at most N tunnels.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    metrics_tunnels: usize,
+    /// Snapshot length: the default never truncates an ML-KEM-1024 key share.
+    #[arg(short = 's', long, default_value_t = 262_144)]
+    snaplen: i32,
+    /// Kernel capture buffer in bytes (raise it if kernel drops appear).
+    #[arg(short = 'B', long = "buffer-size", value_name = "BYTES")]
+    buffer_size: Option<i32>,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(long)]
+    no_promisc: bool,
+    /// BPF filter added to the built-in IKE capture filter.
+    #[arg(short = 'f', long = "filter", value_name = "BPF")]
+    filter: Option<String>,
+    /// Tunnel-class policy (TOML).
+    #[arg(long, value_name = "FILE.toml")]
+    policy: Option<PathBuf>,
+    /// Prior tunnel postures (from analyze --save-baseline).
+    #[arg(long, value_name = "FILE.json")]
+    baseline: Option<PathBuf>,
+    /// IKE SAs tracked at once.
+    #[arg(long, default_value_t = 100_000)]
+    max_sas: usize,
+    /// Seconds between capture_stats events.
+    #[arg(long, default_value_t = 10)]
+    stats_interval: u64,
+    /// Sensor name in events (default: host name).
+    #[arg(long)]
+    sensor_name: Option<String>,
+}
+
+fn live_cmd(a: LiveArgs) -> ExitCode {
+    let policy = match a.policy.as_deref().map(Policy::load).transpose() {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    let baseline = match a.baseline.as_deref().map(report::load_baseline).transpose() {
+        Ok(b) => b.unwrap_or_default(),
+        Err(e) => return usage_error(e),
+    };
+    let tracker = TrackerLimits {
+        max_sas: a.max_sas,
+        ..TrackerLimits::default()
+    };
+    let o = ikescope::live::LiveOptions {
+        iface: a.iface,
+        snaplen: a.snaplen,
+        buffer_size: a.buffer_size,
+        promisc: !a.no_promisc,
+        filter: a.filter,
+        metrics_listen: a.metrics_listen,
+        metrics_tunnels: a.metrics_tunnels,
+        events: a.events,
+        sensor: a.sensor_name.unwrap_or_else(default_sensor_name),
+        log_messages: a.log_messages,
+        analyzer: AnalyzerOptions {
+            tracker,
+            policy,
+            baseline,
+            ..AnalyzerOptions::default()
+        },
+        stats_interval: std::time::Duration::from_secs(a.stats_interval.max(1)),
+    };
+    match ikescope::live::run(o) {
+        Ok(st) => {
+            eprintln!(
+                "ikescope: stopped on {}: {} packets captured, {} kernel drops, {} interface drops, {} IKE messages, {} IKE SAs",
+                st.interface, st.captured, st.kernel_drops, st.interface_drops, st.ike_messages, st.ike_sas
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(e),
+    }
+}
+
+fn usage_error(e: String) -> ExitCode {
+    eprintln!("ikescope: error: {e}");
+    ExitCode::from(2)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -226,5 +323,6 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Analyze(a) => analyze_cmd(a),
+        Command::Live(a) => live_cmd(a),
     }
 }
