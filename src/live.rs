@@ -74,7 +74,7 @@ fn interfaces() -> Vec<String> {
 pub fn open(o: &LiveOptions) -> Result<Capture<Active>, String> {
     let known = interfaces();
     if !known.is_empty()
-        && !known.iter().any(|n| *n == o.iface)
+        && !known.contains(&o.iface)
         && !std::path::Path::new("/sys/class/net")
             .join(&o.iface)
             .exists()
