@@ -121,16 +121,19 @@ fn next_steps(out: &mut dyn Write, tunnels: &[&Tunnel]) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Check next (high and critical; details in the ike_finding events):"
+        "Check next (high and critical; details and packet numbers in the ike_finding events):"
     )?;
     for t in urgent {
-        let codes: Vec<&str> = t
-            .findings
-            .iter()
-            .filter(|(_, (s, _))| *s >= Severity::High)
-            .map(|(c, _)| *c)
-            .collect();
-        writeln!(out, "  {}: {}", t.tunnel, codes.join(", "))?;
+        writeln!(out, "  {}", t.tunnel)?;
+        for (code, (sev, n)) in t.findings.iter().filter(|(_, (s, _))| *s >= Severity::High) {
+            let msg = t.finding_messages.get(code).map_or("", String::as_str);
+            let times = if *n > 1 {
+                format!(" (x{n})")
+            } else {
+                String::new()
+            };
+            writeln!(out, "    [{}] {code}{times}: {msg}", sev.as_str())?;
+        }
     }
     Ok(())
 }

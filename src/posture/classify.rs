@@ -382,8 +382,19 @@ fn classify_v1(sa: &IkeSa, a: &mut Assessment) {
         ids.v1_hash = v1_attr(p, 2);
         ids.v1_auth = v1_attr(p, 3);
         ids.ke = v1_attr(p, 4).map(|v| v as u16);
+        let v1s = v1_proposal_string(p);
+        let mut parts = v1s
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .split('-')
+            .map(str::to_string);
+        let (encr, hash) = (parts.next(), parts.next());
         a.selected = Some(Selected {
             ke: ids.ke.map(|k| KeMethod(k).short_name()),
+            prf: hash.as_ref().map(|h| format!("prf{h}")),
+            integ: hash,
+            encr,
             ids,
             ..Default::default()
         });

@@ -50,6 +50,9 @@ pub struct Tunnel {
     /// Newest SA of any state.
     pub newest: Option<TunnelSa>,
     pub findings: BTreeMap<&'static str, (Severity, u32)>,
+    /// The message of each code's first finding (what the report tells the engineer).
+    #[serde(skip)]
+    pub finding_messages: BTreeMap<&'static str, String>,
     pub nat_t: bool,
     pub transports: BTreeSet<&'static str>,
     pub proposals: BTreeSet<String>,
@@ -81,6 +84,7 @@ impl Tunnel {
             established: None,
             newest: None,
             findings: BTreeMap::new(),
+            finding_messages: BTreeMap::new(),
             nat_t: false,
             transports: BTreeSet::new(),
             proposals: BTreeSet::new(),
@@ -226,6 +230,9 @@ impl TunnelRegistry {
         if let Some(t) = self.tunnels.get_mut(&norm(i, r)) {
             for x in &f.out {
                 t.findings.entry(x.code).or_insert((x.severity, 0)).1 += 1;
+                t.finding_messages
+                    .entry(x.code)
+                    .or_insert_with(|| x.message.clone());
             }
         }
     }
