@@ -5,14 +5,15 @@ use crate::ike::MessageSummary;
 use crate::policy::Policy;
 use crate::posture::rules::{sa_findings, Findings};
 use crate::posture::tunnel::{Baseline, TunnelRegistry};
-use crate::posture::{classify, Assessment, Finding, ParentView, Posture, Severity};
+use crate::posture::{classify, Assessment, Finding, ParentView, Posture, SaState, Severity};
 use crate::track::{CloseReason, IkeSa, NetEvent, Obs, SaId, Tracker, TrackerLimits};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 
 /// Receives the analysis results as they are produced.
 pub trait Output {
-    fn sa(&mut self, a: &Assessment, reason: CloseReason);
+    /// An SA report; `first` is false for the closing event of an SA reported while open.
+    fn sa(&mut self, a: &Assessment, reason: CloseReason, first: bool);
     fn finding(&mut self, a: &Assessment, f: &Finding);
 }
 
@@ -20,7 +21,7 @@ pub trait Output {
 pub struct NoOutput;
 
 impl Output for NoOutput {
-    fn sa(&mut self, _: &Assessment, _: CloseReason) {}
+    fn sa(&mut self, _: &Assessment, _: CloseReason, _: bool) {}
     fn finding(&mut self, _: &Assessment, _: &Finding) {}
 }
 
@@ -60,6 +61,8 @@ pub struct Analyzer {
     pub tunnels: TunnelRegistry,
     parents: HashMap<SaId, ParentView>,
     parent_order: VecDeque<SaId>,
+    /// SAs reported while open, with the finding codes already sent.
+    reported: HashMap<SaId, Vec<&'static str>>,
     pub totals: Totals,
 }
 
@@ -80,6 +83,7 @@ impl Analyzer {
             tunnels: TunnelRegistry::new(o.max_tunnels, o.policy, o.baseline),
             parents: HashMap::new(),
             parent_order: VecDeque::new(),
+            reported: HashMap::new(),
             totals: Totals::default(),
         }
     }
@@ -124,18 +128,68 @@ impl Analyzer {
     }
 
     fn close(&mut self, sa: IkeSa, reason: CloseReason, out: &mut dyn Output) {
-        let parent = self.parent_of(&sa);
-        let mut a = classify(&sa, parent.as_ref());
+        let earlier = self.reported.remove(&sa.id);
+        self.report(&sa, reason, earlier, out);
+    }
+
+    /// Live: reports SAs that became established or failed since the last checkpoint, while
+    /// they are still open (spec §5: an `ike_sa` event when an SA is established or fails).
+    /// Each SA reaches the tunnel table once; its closing event later adds only new findings.
+    pub fn checkpoint(&mut self, out: &mut dyn Output) {
+        for id in self.tracker.take_dirty() {
+            if self.reported.contains_key(&id) {
+                continue;
+            }
+            let Some(sa) = self.tracker.get(id) else {
+                continue;
+            };
+            let parent = self.parent_of(sa);
+            let state = classify(sa, parent.as_ref()).state;
+            if matches!(state, SaState::Established | SaState::Failed) {
+                let sa = sa.clone();
+                self.report(&sa, CloseReason::Open, None, out);
+            }
+        }
+    }
+
+    /// Classifies, finds, tallies and emits. `earlier`: codes already reported for this SA.
+    fn report(
+        &mut self,
+        sa: &IkeSa,
+        reason: CloseReason,
+        earlier: Option<Vec<&'static str>>,
+        out: &mut dyn Output,
+    ) {
+        let parent = self.parent_of(sa);
+        let mut a = classify(sa, parent.as_ref());
         let tunnel = self.tunnels.name_for(&a);
         let mut f = Findings::new(&a, tunnel);
-        sa_findings(&sa, &a, parent.as_ref(), &mut f);
-        self.tunnels.add(&a, &mut f);
-        let findings = f.out;
-        self.count(&a, &findings);
+        sa_findings(sa, &a, parent.as_ref(), &mut f);
+        let first = earlier.is_none();
+        let findings = match &earlier {
+            None => {
+                self.tunnels.add(&a, &mut f);
+                f.out
+            }
+            Some(seen) => {
+                let new: Vec<Finding> = f
+                    .out
+                    .into_iter()
+                    .filter(|x| !seen.contains(&x.code))
+                    .collect();
+                self.tunnels.tally(&a, &new);
+                new
+            }
+        };
+        self.count(&a, &findings, first);
         a.findings = findings;
-        out.sa(&a, reason);
+        out.sa(&a, reason, first);
         for x in &a.findings {
             out.finding(&a, x);
+        }
+        if reason == CloseReason::Open {
+            self.reported
+                .insert(a.sa_id, a.findings.iter().map(|x| x.code).collect());
         }
         self.parents.insert(a.sa_id, parent_view(&a));
         self.parent_order.push_back(a.sa_id);
@@ -146,15 +200,18 @@ impl Analyzer {
         }
     }
 
-    fn count(&mut self, a: &Assessment, findings: &[Finding]) {
+    fn count(&mut self, a: &Assessment, findings: &[Finding], first: bool) {
         let t = &mut self.totals;
+        for x in findings {
+            *t.findings.entry((x.code, x.severity)).or_default() += 1;
+        }
+        if !first {
+            return;
+        }
         t.sas += 1;
         *t.sas_by_posture
             .entry((a.posture.as_str(), a.evidence.as_str()))
             .or_default() += 1;
-        for x in findings {
-            *t.findings.entry((x.code, x.severity)).or_default() += 1;
-        }
         if a.posture != Posture::Failed {
             for (i, k) in a.key_exchanges.iter().enumerate() {
                 let slot = if i == 0 {

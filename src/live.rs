@@ -304,6 +304,7 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
                 write_error: None,
                 metrics: Some(&metrics),
             };
+            analyzer.checkpoint(&mut out);
             analyzer.expire(now_us(), &mut out);
             metrics.gauges(&analyzer.tracker, &analyzer.tunnels);
             st.ike_sas = analyzer.totals.sas;

@@ -67,8 +67,8 @@ impl EventsOut<'_> {
 }
 
 impl Output for EventsOut<'_> {
-    fn sa(&mut self, a: &Assessment, reason: CloseReason) {
-        if let Some(m) = self.metrics {
+    fn sa(&mut self, a: &Assessment, reason: CloseReason, first: bool) {
+        if let (Some(m), true) = (self.metrics, first) {
             m.sa(a);
         }
         self.emit("ike_sa", a, IkeSaBody::new(a, reason));

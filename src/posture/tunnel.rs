@@ -226,9 +226,15 @@ impl TunnelRegistry {
     /// findings in its tunnel.
     pub fn add(&mut self, a: &Assessment, f: &mut Findings<'_>) {
         self.add_sa(a, f);
+        self.tally(a, &f.out);
+    }
+
+    /// Counts findings in the SA's tunnel (and its last-seen time).
+    pub fn tally(&mut self, a: &Assessment, findings: &[super::model::Finding]) {
         let (i, r) = ends(a);
         if let Some(t) = self.tunnels.get_mut(&norm(i, r)) {
-            for x in &f.out {
+            t.last_seen = t.last_seen.max(a.ended);
+            for x in findings {
                 t.findings.entry(x.code).or_insert((x.severity, 0)).1 += 1;
                 t.finding_messages
                     .entry(x.code)

@@ -28,6 +28,8 @@ pub enum CloseReason {
     CaptureEnded,
     /// The SPI was reused by a brand-new IKE_SA_INIT.
     Replaced,
+    /// Not closed: reported because it was established or failed (live).
+    Open,
 }
 
 impl CloseReason {
@@ -37,6 +39,7 @@ impl CloseReason {
             CloseReason::Idle => "idle_timeout",
             CloseReason::CaptureEnded => "capture_ended",
             CloseReason::Replaced => "replaced",
+            CloseReason::Open => "open",
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct Tracker {
     next_id: SaId,
     clock: u64,
     limits: TrackerLimits,
+    /// SAs that received a message since the last `take_dirty` (bounded by the table).
+    dirty: std::collections::HashSet<SaId>,
     /// SAs pushed out by the cap.
     pub evicted: u64,
     /// Highest number of SAs held at once.
@@ -132,7 +137,15 @@ impl Tracker {
         self.lru.insert(self.clock, id);
     }
 
+    /// SAs changed since the last call.
+    pub fn take_dirty(&mut self) -> Vec<SaId> {
+        let mut v: Vec<SaId> = self.dirty.drain().collect();
+        v.sort_unstable();
+        v
+    }
+
     fn remove(&mut self, id: SaId) -> Option<IkeSa> {
+        self.dirty.remove(&id);
         let sa = self.sas.remove(&id)?;
         if let Some(t) = self.touched.remove(&id) {
             self.lru.remove(&t);
@@ -225,6 +238,7 @@ impl Tracker {
         }
         sa.add(obs, keep);
         self.touch(id);
+        self.dirty.insert(id);
         closed
     }
 
