@@ -4,7 +4,7 @@
 # for rules and metrics, the server for the lab test), tcpdump (benchmark
 # reference). Does nothing when they are already there.
 set -euo pipefail
-pkgs=(libpcap-dev tshark tcpdump prometheus)
+pkgs=(libpcap-dev tshark tcpdump prometheus python3 ethtool iproute2 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins libcharon-extra-plugins libnss3-tools libcurl3-nss libldns3 libunbound8 libevent-core-2.1-7 libevent-pthreads-2.1-7 libcap-ng0 dns-root-data)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -227,6 +227,8 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
     let mut last_house = Instant::now();
     let mut last_stats = Instant::now();
     let mut exchanges = BTreeMap::new();
+    // IKEv1 sender attribution must survive from packet to packet.
+    let mut v1_initiators = HashMap::new();
     eprintln!(
         "ikescope: capturing on {} (snaplen {}), metrics on http://{}/metrics",
         o.iface, o.snaplen, o.metrics_listen
@@ -257,7 +259,7 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
                         out,
                         log_messages: o.log_messages,
                         input: 0,
-                        v1_initiators: HashMap::new(),
+                        v1_initiators: std::mem::take(&mut v1_initiators),
                         exchanges: std::mem::take(&mut exchanges),
                         parse_errors: Vec::new(),
                         messages: 0,
@@ -268,6 +270,7 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
                         dec.stats.parse_error(l);
                     }
                     exchanges = std::mem::take(&mut sink.exchanges);
+                    v1_initiators = std::mem::take(&mut sink.v1_initiators);
                 }
                 Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE),
                 Err(e) => {

@@ -39,22 +39,25 @@ def topology():
     for ns in NS:
         sh(["ip", "netns", "del", ns], check=False)
         sh(["ip", "netns", "add", ns])
-        sh(["ip", "link", "set", "lo", "up"], ns=ns)
+        sh(["ip", "link", "set", "dev", "lo", "up"], ns=ns)
     sh(["ip", "link", "add", "br0", "type", "bridge"], ns="iks-m")
-    sh(["ip", "link", "set", "br0", "up"], ns="iks-m")
+    sh(["ip", "link", "set", "dev", "br0", "up"], ns="iks-m")
     sh(["ip", "addr", "add", "192.0.2.254/24", "dev", "br0"], ns="iks-m")
     sh(["ip", "addr", "add", "198.51.100.254/24", "dev", "br0"], ns="iks-m")
     sh(["sysctl", "-qw", "net.ipv4.ip_forward=1"], ns="iks-m")
     plan = {"a": ("192.0.2", [1, 2, 3, 4]), "b": ("198.51.100", [1, 2, 3, 4]), "c": ("192.0.2", [11, 12]), "d": ("198.51.100", [11, 12])}
     for x, (net, hosts) in plan.items():
         ns = f"iks-{x}"
-        sh(["ip", "link", "add", f"v{x}", "netns", ns, "type", "veth", "peer", "name", f"m{x}", "netns", "iks-m"])
-        sh(["ip", "link", "set", f"m{x}", "master", "br0", "up"], ns="iks-m")
-        sh(["ip", "link", "set", f"v{x}", "up"], ns=ns)
+        # Names that cannot be read as iproute2 keywords ("ma" would abbreviate "master").
+        end, mid = f"veth-{x}", f"port-{x}"
+        sh(["ip", "link", "add", "dev", end, "netns", ns, "type", "veth", "peer", "name", mid, "netns", "iks-m"])
+        sh(["ip", "link", "set", "dev", mid, "master", "br0"], ns="iks-m")
+        sh(["ip", "link", "set", "dev", mid, "up"], ns="iks-m")
+        sh(["ip", "link", "set", "dev", end, "up"], ns=ns)
         for h in hosts:
-            sh(["ip", "addr", "add", f"{net}.{h}/24", "dev", f"v{x}"], ns=ns)
+            sh(["ip", "addr", "add", f"{net}.{h}/24", "dev", end], ns=ns)
         sh(["ip", "route", "add", "default", "via", f"{net}.254"], ns=ns)
-        for dev, n in ((f"v{x}", ns), (f"m{x}", "iks-m")):
+        for dev, n in ((end, ns), (mid, "iks-m")):
             sh(["ethtool", "-K", dev, "tx", "off", "rx", "off", "gso", "off", "tso", "off", "gro", "off", "sg", "off"], ns=n, check=False)
 
 
@@ -181,6 +184,8 @@ PROM = "127.0.0.1:9090"
 
 
 def sensor(binary):
+    # A reference capture of the same traffic, kept with the work dir when the lab fails.
+    start("tcpdump", ["tcpdump", "-i", "br0", "-s", "0", "-U", "-w", os.path.join(WORK, "lab.pcap")], "iks-m")
     events = os.path.join(WORK, "events.ndjson")
     start("ikescope", [binary, "live", "-i", "br0", "--events", events, "--metrics-listen", METRICS, "--metrics-tunnels", "50", "--stats-interval", "2"], "iks-m")
     wait_http(f"http://{METRICS}/healthz")
@@ -240,3 +245,116 @@ def tunnels_from_events(path):
             t.update(posture=sa["posture"], evidence=sa["evidence"], key_exchanges=sa["key_exchanges"], version=sa["version"])
             t["findings"].update(sa["findings"])
     return out
+
+# What each tunnel must show (by initiator address): posture, and findings that must be there.
+EXPECT = {
+    "192.0.2.1": ("classical", ["ecp256"], {"quantum_vulnerable_key_exchange"}, set()),
+    "192.0.2.2": ("classical", ["modp1024"], {"weak_dh_group", "weak_encryption", "weak_integrity", "weak_prf"}, set()),
+    # ECP-256 (128-bit) guessed, MODP-2048 (112-bit) demanded and accepted: a weaker retry.
+    "192.0.2.3": ("classical", ["modp2048"], {"invalid_ke_downgrade"}, set()),
+    "192.0.2.4": ("legacy-ikev1", ["modp2048"], {"ikev1_in_use"}, set()),
+    # ppk=insist both sides: USE_PPK both ways; PPK use itself is inside IKE_AUTH.
+    "192.0.2.11": ("ppk", ["ecp256"], set(), {"quantum_vulnerable_key_exchange", "pq_offered_not_negotiated"}),
+    # An empty IKE_INTERMEDIATE (no ADDKE) is not hybrid.
+    "192.0.2.12": ("classical", ["ecp256"], {"quantum_vulnerable_key_exchange"}, set()),
+}
+
+
+def check_events(events):
+    got = tunnels_from_events(events)
+    errors = []
+    for ip, (posture, kes, must, must_not) in EXPECT.items():
+        t = got.get(ip)
+        if t is None:
+            errors.append(f"{ip}: no ike_sa event")
+            continue
+        if t["posture"] != posture or t["key_exchanges"] != kes:
+            errors.append(f"{ip}: {t['posture']} {t['key_exchanges']} ({t['evidence']}), expected {posture} {kes}")
+        if not must <= t["findings"]:
+            errors.append(f"{ip}: findings {sorted(t['findings'])} lack {sorted(must - t['findings'])}")
+        if must_not & t["findings"]:
+            errors.append(f"{ip}: unexpected {sorted(must_not & t['findings'])}")
+    return errors
+
+
+def check_metrics():
+    text = http(f"http://{METRICS}/metrics")
+    errors = []
+    for ip, (posture, _, _, _) in EXPECT.items():
+        if not any(l.startswith("ikescope_tunnel_info{") and f'initiator="{ip}"' in l and f'posture="{posture}"' in l for l in text.splitlines()):
+            errors.append(f"/metrics: no ikescope_tunnel_info for {ip} with posture {posture}")
+    for needle in ['ikescope_tunnels{posture="ppk"} 1', 'ikescope_tunnels{posture="legacy-ikev1"} 1', 'ikescope_findings_total{code="invalid_ke_downgrade",severity="high"}']:
+        if needle not in text:
+            errors.append(f"/metrics lacks {needle}")
+    path = os.path.join(WORK, "metrics.prom")
+    open(path, "w").write(text)
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    if r.returncode != 0:
+        errors.append(f"promtool check metrics: {r.stdout}{r.stderr}")
+    return errors, text
+
+
+SELECTOR = __import__("re").compile(r"(ikescope_[a-z_]+)(\{[^}]*\})?")
+
+
+def query(expr):
+    url = f"http://{PROM}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    res = json.loads(http(url))
+    return res["data"]["result"] if res.get("status") == "success" else None
+
+
+def check_dashboard():
+    """Every panel query returns data when the lab produced the series it selects: each
+    `metric{labels}` selector of the query is looked up on its own first."""
+    dash = json.load(open(os.path.join(ROOT, "grafana/dashboards/ikescope.json")))
+    errors, checked = [], 0
+    for p in dash["panels"]:
+        for t in p["targets"]:
+            expr = t["expr"].replace("$__rate_interval", "1m")
+            selectors = [m.group(0) for m in SELECTOR.finditer(expr)]
+            if not any(query(sel) for sel in selectors):
+                continue
+            checked += 1
+            if not query(expr):
+                errors.append(f"panel {p['title']!r}: no data for {expr}")
+    return errors, checked
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    try:
+        topology()
+        unpack_libreswan()
+        prometheus()
+        events = sensor(binary)
+        strongswan("b")
+        vici = strongswan("a")
+        libreswan("d")
+        ctl, sbin = libreswan("c")
+        negotiate(vici, ctl, sbin)
+        time.sleep(4)  # two checkpoints and a few scrapes
+        errors, text = check_metrics()
+        time.sleep(65)  # rate()/increase() windows of 1m need two samples a minute apart
+        derr, checked = check_dashboard()
+        errors += derr
+        name, p = next(x for x in PIDS if x[0] == "ikescope")
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=20)
+        if p.returncode != 0:
+            errors.append(f"ikescope exited {p.returncode} on SIGTERM")
+        errors += check_events(events)
+        last = [json.loads(l) for l in open(events) if '"capture_stats"' in l]
+        if not last or last[-1]["capture_stats"]["captured"] == 0:
+            errors.append("no final capture_stats event with captured packets")
+        print(f"lab: {len(EXPECT)} tunnels, {checked} dashboard queries checked")
+    finally:
+        teardown()
+    if errors:
+        print("LAB FAILED (work dir kept: " + WORK + ")\n" + "\n".join(errors), file=sys.stderr)
+        sys.exit(1)
+    shutil.rmtree(WORK, ignore_errors=True)
+    print("lab: 1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
