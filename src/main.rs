@@ -191,6 +191,10 @@ struct AnalyzeArgs {
     /// No report on stdout.
     #[arg(short, long)]
     quiet: bool,
+    /// Analyse each capture file on its own (unrelated lab captures that reuse addresses):
+    /// one report per file.
+    #[arg(long, conflicts_with_all = ["inventory", "save_baseline", "metrics_out", "events"])]
+    separate: bool,
 }
 
 fn open_events(path: &PathBuf, sensor: String) -> Result<EventWriter, String> {
@@ -250,7 +254,61 @@ fn print_report(a: &AnalyzeArgs, summary: &RunSummary) {
     };
 }
 
+/// `--separate`: one analysis and one report per capture file.
+fn separate_cmd(a: &AnalyzeArgs) -> ExitCode {
+    let (inputs, walk_errors) = ikescope::capture::expand(&a.inputs);
+    let mut errors: Vec<String> = walk_errors
+        .into_iter()
+        .map(|(i, m)| format!("{i}: {m}"))
+        .collect();
+    let mut tripped = false;
+    let gate = a.fail_on.map(severity);
+    for input in inputs {
+        let (analyzer, _) = match analyzer_options(a) {
+            Ok(x) => x,
+            Err(e) => return usage_error(e),
+        };
+        let path = match &input {
+            ikescope::capture::Input::Stdin => PathBuf::from("-"),
+            ikescope::capture::Input::File(p) => p.clone(),
+        };
+        let opts = AnalyzeOptions {
+            inputs: vec![path],
+            log_messages: false,
+            filter: a.filter.clone(),
+            limits: Limits::default(),
+            analyzer,
+        };
+        let summary = analyze::run(&opts, None, None);
+        if !a.quiet {
+            println!("== {input} ==");
+            print_report(a, &summary);
+            println!();
+        }
+        errors.extend(summary.errors.iter().map(ToString::to_string));
+        tripped |= gate.is_some_and(|g| {
+            summary
+                .analyzer
+                .totals
+                .findings
+                .keys()
+                .any(|(_, s)| *s >= g)
+        });
+    }
+    for e in &errors {
+        eprintln!("ikescope: error: {e}");
+    }
+    match (errors.is_empty(), tripped) {
+        (false, _) => ExitCode::from(2),
+        (true, true) => ExitCode::from(1),
+        (true, false) => ExitCode::SUCCESS,
+    }
+}
+
 fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
+    if a.separate {
+        return separate_cmd(&a);
+    }
     let fail = |e: String| {
         eprintln!("ikescope: error: {e}");
         ExitCode::from(2)

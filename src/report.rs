@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
+/// Tunnels listed in the table (a flood or a large site would bury the important rows).
+const MAX_TABLE_ROWS: usize = 40;
+
 fn suite(t: &Tunnel) -> String {
     let Some(sel) = t.current().and_then(|s| s.selected.as_ref()) else {
         return "-".into();
@@ -67,7 +70,17 @@ pub fn write_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         "{:<w$}  {:<12} {:<10} {:<26} {:<28} {:>4} {:>6}  FINDINGS",
         "TUNNEL", "POSTURE", "EVIDENCE", "KEY EXCHANGES", "SUITE", "SAS", "REKEYS"
     )?;
-    for t in &tunnels {
+    // Worst first: what needs attention heads the table; the rest is in --format json / --inventory.
+    let mut rows: Vec<&&Tunnel> = tunnels.iter().collect();
+    rows.sort_by_key(|t| {
+        (
+            std::cmp::Reverse(worst(t)),
+            t.posture().0.rank(),
+            t.first_seen,
+        )
+    });
+    let shown = rows.len().min(MAX_TABLE_ROWS);
+    for t in &rows[..shown] {
         let (p, e) = t.posture();
         writeln!(
             out,
@@ -81,6 +94,9 @@ pub fn write_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
             t.rekeys,
             findings_cell(t)
         )?;
+    }
+    if rows.len() > shown {
+        writeln!(out, "... {} more tunnel(s) with lower-severity findings (all in --format json and --inventory)", rows.len() - shown)?;
     }
     writeln!(out)?;
     let postures = postures(&tunnels);

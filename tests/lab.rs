@@ -5,7 +5,10 @@
 use std::process::Command;
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 #[test]
@@ -15,8 +18,16 @@ fn real_daemons_real_prometheus_lab() {
         return;
     }
     let lab = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lab/lab.py");
-    let out = Command::new("python3").arg(lab).arg(env!("CARGO_BIN_EXE_ikescope")).output().expect("python3");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg(lab)
+        .arg(env!("CARGO_BIN_EXE_ikescope"))
+        .output()
+        .expect("python3");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "lab failed:\n{text}");
     assert!(text.contains("lab: 1 passed, 0 failed"), "{text}");
 }
