@@ -332,8 +332,12 @@ def main():
         libreswan("d")
         ctl, sbin = libreswan("c")
         negotiate(vici, ctl, sbin)
-        time.sleep(4)  # two checkpoints and a few scrapes
-        errors, text = check_metrics()
+        # Checkpoints run every second; give slow machines up to 30 s to show every tunnel.
+        for _ in range(30):
+            errors, text = check_metrics()
+            if not errors:
+                break
+            time.sleep(1)
         time.sleep(65)  # rate()/increase() windows of 1m need two samples a minute apart
         derr, checked = check_dashboard()
         errors += derr
