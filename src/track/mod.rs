@@ -80,7 +80,8 @@ fn pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
 
 #[derive(Default)]
 pub struct Tracker {
-    sas: HashMap<SaId, IkeSa>,
+    /// Boxed: an SA is large, and rehashing the table must not move them all.
+    sas: HashMap<SaId, Box<IkeSa>>,
     by_spi: HashMap<(u8, u64), SaId>,
     /// LRU index: touch counter → SA.
     lru: BTreeMap<u64, SaId>,
@@ -117,7 +118,7 @@ impl Tracker {
     }
 
     pub fn get(&self, id: SaId) -> Option<&IkeSa> {
-        self.sas.get(&id)
+        self.sas.get(&id).map(|b| &**b)
     }
 
     /// SAs currently open between two addresses.
@@ -126,7 +127,7 @@ impl Tracker {
             .get(&pair(a, b))
             .into_iter()
             .flatten()
-            .filter_map(|id| self.sas.get(id))
+            .filter_map(|id| self.sas.get(id).map(|b| &**b))
     }
 
     fn touch(&mut self, id: SaId) {
@@ -146,7 +147,7 @@ impl Tracker {
 
     fn remove(&mut self, id: SaId) -> Option<IkeSa> {
         self.dirty.remove(&id);
-        let sa = self.sas.remove(&id)?;
+        let sa = *self.sas.remove(&id)?;
         if let Some(t) = self.touched.remove(&id) {
             self.lru.remove(&t);
         }
@@ -194,7 +195,7 @@ impl Tracker {
         if peers.len() > 4096 {
             peers.remove(0);
         }
-        self.sas.insert(id, sa);
+        self.sas.insert(id, Box::new(sa));
         self.peak = self.peak.max(self.sas.len());
         id
     }
@@ -257,7 +258,7 @@ impl Tracker {
         closed: &mut Vec<Closed>,
     ) -> SaId {
         if let Some(&id) = self.by_spi.get(&(version, spi_i)) {
-            if self.sas.get(&id).is_some_and(Self::in_init_phase) {
+            if self.sas.get(&id).is_some_and(|sa| Self::in_init_phase(sa)) {
                 self.pending_retry.retain(|_, v| *v != id);
                 return id;
             }
