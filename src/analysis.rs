@@ -53,6 +53,13 @@ pub struct Totals {
     pub key_exchanges: BTreeMap<(String, String), u64>,
 }
 
+impl Totals {
+    /// Whether any finding reached `severity` (`--fail-on`).
+    pub fn any_at_least(&self, severity: Severity) -> bool {
+        self.findings.keys().any(|(_, s)| *s >= severity)
+    }
+}
+
 /// Parent views kept for rekey children (bounded FIFO).
 const MAX_PARENTS: usize = 65_536;
 

@@ -195,6 +195,33 @@ impl DropCounter {
     }
 }
 
+fn events_out<'a>(
+    events: &'a mut Option<EventWriter>,
+    iface: &'a str,
+    metrics: &'a Metrics,
+) -> EventsOut<'a> {
+    EventsOut {
+        events: events.as_mut(),
+        source: Source::Interface(iface),
+        write_error: None,
+        metrics: Some(metrics),
+    }
+}
+
+/// A `capture_stats` event (flushed: it is also the liveness signal of the events file).
+fn write_stats(events: &mut Option<EventWriter>, st: &CaptureStats) {
+    if let Some(w) = events.as_mut() {
+        let _ = w.write(
+            "capture_stats",
+            now_us(),
+            None,
+            None,
+            CaptureStatsBody { capture_stats: st },
+        );
+        let _ = w.flush();
+    }
+}
+
 /// Runs until SIGINT/SIGTERM. SIGHUP reopens the events file (logrotate).
 pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -248,12 +275,7 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
                         ts_us,
                         pcap_cnt: st.captured,
                     };
-                    let out = EventsOut {
-                        events: events.as_mut(),
-                        source: Source::Interface(&o.iface),
-                        write_error: None,
-                        metrics: Some(&metrics),
-                    };
+                    let out = events_out(&mut events, &o.iface, &metrics);
                     let mut sink = MessageSink {
                         analyzer: &mut analyzer,
                         out,
@@ -301,12 +323,7 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
             if let Some(s) = cap.as_mut().and_then(|c| c.stats().ok()) {
                 drops.update(s, &mut st, &metrics);
             }
-            let mut out = EventsOut {
-                events: events.as_mut(),
-                source: Source::Interface(&o.iface),
-                write_error: None,
-                metrics: Some(&metrics),
-            };
+            let mut out = events_out(&mut events, &o.iface, &metrics);
             analyzer.checkpoint(&mut out);
             analyzer.expire(now_us(), &mut out);
             metrics.gauges(&analyzer.tracker, &analyzer.tunnels);
@@ -314,40 +331,17 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
         }
         if last_stats.elapsed() >= o.stats_interval {
             last_stats = Instant::now();
-            if let Some(w) = events.as_mut() {
-                let _ = w.write(
-                    "capture_stats",
-                    now_us(),
-                    None,
-                    None,
-                    CaptureStatsBody { capture_stats: &st },
-                );
-                let _ = w.flush();
-            }
+            write_stats(&mut events, &st);
         }
     }
     if let Some(s) = cap.as_mut().and_then(|c| c.stats().ok()) {
         drops.update(s, &mut st, &metrics);
     }
-    let mut out = EventsOut {
-        events: events.as_mut(),
-        source: Source::Interface(&o.iface),
-        write_error: None,
-        metrics: Some(&metrics),
-    };
+    let mut out = events_out(&mut events, &o.iface, &metrics);
     analyzer.finish(&mut out);
     st.ike_sas = analyzer.totals.sas;
     metrics.gauges(&analyzer.tracker, &analyzer.tunnels);
-    if let Some(w) = events.as_mut() {
-        let _ = w.write(
-            "capture_stats",
-            now_us(),
-            None,
-            None,
-            CaptureStatsBody { capture_stats: &st },
-        );
-        let _ = w.flush();
-    }
+    write_stats(&mut events, &st);
     stop.store(true, Ordering::Relaxed);
     let _ = server.join();
     Ok(st)

@@ -286,14 +286,7 @@ fn separate_cmd(a: &AnalyzeArgs) -> ExitCode {
             println!();
         }
         errors.extend(summary.errors.iter().map(ToString::to_string));
-        tripped |= gate.is_some_and(|g| {
-            summary
-                .analyzer
-                .totals
-                .findings
-                .keys()
-                .any(|(_, s)| *s >= g)
-        });
+        tripped |= gate.is_some_and(|g| summary.analyzer.totals.any_at_least(g));
     }
     for e in &errors {
         eprintln!("ikescope: error: {e}");
@@ -363,14 +356,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let gate = a.fail_on.map(severity);
-    let tripped = gate.is_some_and(|g| {
-        summary
-            .analyzer
-            .totals
-            .findings
-            .keys()
-            .any(|(_, s)| *s >= g)
-    });
+    let tripped = gate.is_some_and(|g| summary.analyzer.totals.any_at_least(g));
     if tripped {
         ExitCode::from(1)
     } else {

@@ -23,7 +23,7 @@ fn classical(t: &mut Trace, sa: &mut Ike2, offered: &[Proposal], chosen: &Propos
     let (ki, kr) = kem::share(ke, &mut sa.rng);
     sa.init_request(t, offered, ke, &ki, &[]);
     sa.init_response(t, chosen, ke, &kr, &[]);
-    sa.exchange(t, ike::IKE_AUTH, ike::IDI, AUTH_REQ_PLAIN, AUTH_RESP_PLAIN);
+    sa.auth(t);
 }
 
 fn scenario(
@@ -90,13 +90,7 @@ fn injected(answer: u16, name: &'static str, description: &'static str, proceed:
             ke_plain(ek.len()),
             ke_plain(ct.len()),
         );
-        sa.exchange(
-            &mut t,
-            ike::IKE_AUTH,
-            ike::IDI,
-            AUTH_REQ_PLAIN,
-            AUTH_RESP_PLAIN,
-        );
+        sa.auth(&mut t);
         json!({"classification": "hybrid", "evidence": "confirmed", "key_exchanges": ["ecp384", "mlkem768"], "findings": ["duplicate_response_conflict"]})
     } else {
         json!({"classification": "hybrid", "evidence": "negotiated", "key_exchanges": ["ecp384", "mlkem768"], "findings": ["duplicate_response_conflict", "half_open_sa"]})
@@ -165,13 +159,7 @@ fn ppk_one_side() -> Scenario {
         &[(N_USE_PPK, vec![])],
     );
     sa.init_response(&mut t, &p, 20, &kr, &[]);
-    sa.exchange(
-        &mut t,
-        ike::IKE_AUTH,
-        ike::IDI,
-        AUTH_REQ_PLAIN,
-        AUTH_RESP_PLAIN,
-    );
+    sa.auth(&mut t);
     scenario(
         "ppk_not_negotiated_responder_silent",
         "The initiator sends USE_PPK (RFC 8784); the responder does not echo it",
@@ -189,13 +177,7 @@ fn malformed_key_share() -> Scenario {
     let (_, ct) = kem::share(36, &mut sa.rng);
     sa.init_request(&mut t, std::slice::from_ref(&p), 36, &fake, &[]);
     sa.init_response(&mut t, &p, 36, &ct, &[]);
-    sa.exchange(
-        &mut t,
-        ike::IKE_AUTH,
-        ike::IDI,
-        AUTH_REQ_PLAIN,
-        AUTH_RESP_PLAIN,
-    );
+    sa.auth(&mut t);
     scenario("malformed_mlkem768_key_share", "ML-KEM-768 as the IKE_SA_INIT key exchange with an encapsulation key whose coefficients all exceed q (fails the FIPS 203 modulus check)", t,
         json!({"classification": "pq-only", "evidence": "negotiated", "key_exchanges": ["mlkem768"], "findings": ["malformed_pq_key_share"]}))
 }
@@ -306,13 +288,7 @@ fn skf_inconsistent() -> Scenario {
     sa.init_request(&mut t, std::slice::from_ref(&p), 19, &ki, &caps);
     sa.init_response(&mut t, &p, 19, &kr, &caps);
     sa.skf_chunk = Some(200);
-    sa.exchange(
-        &mut t,
-        ike::IKE_AUTH,
-        ike::IDI,
-        AUTH_REQ_PLAIN,
-        AUTH_RESP_PLAIN,
-    );
+    sa.auth(&mut t);
     // A fragment claiming number 3 of 2.
     let mut bad = ike::skf(0, 100, 100, &mut sa.rng);
     if let Some(f) = bad.first_mut() {

@@ -184,6 +184,11 @@ impl Ike2 {
         }
     }
 
+    /// IKE_AUTH with PSK-sized payloads.
+    pub fn auth(&mut self, t: &mut Trace) {
+        self.exchange(t, ike::IKE_AUTH, ike::IDI, AUTH_REQ_PLAIN, AUTH_RESP_PLAIN);
+    }
+
     /// Moves the SA to UDP 4500 (after NAT detection), both ends on port 4500.
     pub fn float_to_nat_t(&mut self) {
         self.i.set_port(4500);
@@ -241,7 +246,7 @@ pub fn hybrid_setup(t: &mut Trace, sa: &mut Ike2, ke: u16, addke: &[u16], nat_t:
             ke_plain(ct.len()),
         );
     }
-    sa.exchange(t, ike::IKE_AUTH, ike::IDI, AUTH_REQ_PLAIN, AUTH_RESP_PLAIN);
+    sa.auth(t);
 }
 
 /// IKE SA rekey with RFC 9370 follow-up exchanges: CREATE_CHILD_SA (SA, Nonce, KE) then one
@@ -282,13 +287,7 @@ fn pq_only(name: &'static str, description: &'static str, method: u16, seed: u64
         &[(N_FRAG_SUP, vec![])],
     );
     sa.init_response(&mut t, &prop, method, &ct, &[(N_FRAG_SUP, vec![])]);
-    sa.exchange(
-        &mut t,
-        ike::IKE_AUTH,
-        ike::IDI,
-        AUTH_REQ_PLAIN,
-        AUTH_RESP_PLAIN,
-    );
+    sa.auth(&mut t);
     let name_ke = if method == 36 {
         "mlkem768"
     } else {
@@ -377,13 +376,7 @@ fn hybrid_skf_pcapng() -> Scenario {
     let (ki, kr) = kem::share(19, &mut other.rng);
     other.init_request(&mut t, std::slice::from_ref(&prop), 19, &ki, &[]);
     other.init_response(&mut t, &prop, 19, &kr, &[]);
-    other.exchange(
-        &mut t,
-        ike::IKE_AUTH,
-        ike::IDI,
-        AUTH_REQ_PLAIN,
-        AUTH_RESP_PLAIN,
-    );
+    other.auth(&mut t);
     Scenario {
         name: "hybrid_mlkem1024_skf_pcapng_two_interfaces",
         description: "pcapng with two Ethernet interfaces: ECP-384 + ADDKE1 ML-KEM-1024 whose IKE_INTERMEDIATE messages travel as 2 SKF fragments each (RFC 7383); a classical ECP-256 tunnel on the second interface",
