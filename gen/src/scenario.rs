@@ -62,6 +62,22 @@ impl Ike2 {
         ke_data: &[u8],
         notifies: &[(u16, Vec<u8>)],
     ) {
+        let p = self.init_payloads(proposals, ke_method, ke_data, notifies);
+        let msg = ike::encode(
+            Header::v2(self.spi_i, 0, ike::IKE_SA_INIT, ike::FLAG_I, 0),
+            &p,
+        );
+        t.ike(self.i, self.r, self.carrier, &msg);
+    }
+
+    /// SA, KE, Nonce, both NAT-D notifies, then `notifies` (IKE_SA_INIT either way).
+    fn init_payloads(
+        &mut self,
+        proposals: &[Proposal],
+        ke_method: u16,
+        ke_data: &[u8],
+        notifies: &[(u16, Vec<u8>)],
+    ) -> Vec<ike::Payload> {
         let nonce = self.rng.bytes(32);
         let mut p = vec![
             ike::sa(proposals),
@@ -71,11 +87,7 @@ impl Ike2 {
         p.push(ike::notify(N_NAT_SRC, &self.rng.bytes(20)));
         p.push(ike::notify(N_NAT_DST, &self.rng.bytes(20)));
         p.extend(notifies.iter().map(|(n, d)| ike::notify(*n, d)));
-        let msg = ike::encode(
-            Header::v2(self.spi_i, 0, ike::IKE_SA_INIT, ike::FLAG_I, 0),
-            &p,
-        );
-        t.ike(self.i, self.r, self.carrier, &msg);
+        p
     }
 
     /// IKE_SA_INIT response selecting `proposal`.
@@ -88,15 +100,7 @@ impl Ike2 {
         notifies: &[(u16, Vec<u8>)],
     ) {
         self.spi_r = self.rng.next_u64() | 2;
-        let nonce = self.rng.bytes(32);
-        let mut p = vec![
-            ike::sa(std::slice::from_ref(proposal)),
-            ike::ke(ke_method, ke_data),
-            ike::nonce(&nonce),
-        ];
-        p.push(ike::notify(N_NAT_SRC, &self.rng.bytes(20)));
-        p.push(ike::notify(N_NAT_DST, &self.rng.bytes(20)));
-        p.extend(notifies.iter().map(|(n, d)| ike::notify(*n, d)));
+        let p = self.init_payloads(std::slice::from_ref(proposal), ke_method, ke_data, notifies);
         let msg = ike::encode(
             Header::v2(self.spi_i, self.spi_r, ike::IKE_SA_INIT, ike::FLAG_R, 0),
             &p,
