@@ -19,6 +19,8 @@ pub struct AnalyzeOptions {
     pub filter: Option<String>,
     pub limits: Limits,
     pub analyzer: AnalyzerOptions,
+    /// Show a progress bar on stderr for long inputs (only when stderr is a terminal).
+    pub progress: bool,
 }
 
 /// A per-input failure: one line for stderr.
@@ -44,6 +46,62 @@ pub struct RunSummary {
     pub exchanges: ExchangeCounts,
     pub errors: Vec<InputError>,
     pub analyzer: Analyzer,
+}
+
+/// A progress bar over the bytes of all inputs, for runs long enough to need one. Positions
+/// are approximate for pcapng (record sizes are estimated from the packet lengths).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    base: std::cell::Cell<u64>,
+}
+
+impl Progress {
+    const MIN_BYTES: u64 = 64 << 20;
+
+    fn new(wanted: bool, inputs: &[Input]) -> Self {
+        use std::io::IsTerminal;
+        let total: u64 = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                Input::Stdin => None,
+            })
+            .sum();
+        let bar =
+            (wanted && total >= Self::MIN_BYTES && std::io::stderr().is_terminal()).then(|| {
+                let b = indicatif::ProgressBar::new(total);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            });
+        Progress {
+            bar,
+            base: std::cell::Cell::new(0),
+        }
+    }
+
+    fn at(&self, offset: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(self.base.get() + offset);
+        }
+    }
+
+    fn done_with(&self, offset: u64) {
+        self.base.set(self.base.get() + offset);
+        self.at(0);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// Reads the first octets of a file to tell pcap (fixed-size records: byte offsets can be
@@ -90,6 +148,7 @@ fn analyze_input(
     input: &Input,
     opts: &AnalyzeOptions,
     sink: &mut MessageSink<'_, '_>,
+    progress: &Progress,
 ) -> (Stats, Option<String>) {
     let mut cap = match open(input) {
         Ok(c) => c,
@@ -143,8 +202,10 @@ fn analyze_input(
         decoder.packet(meta, packet.data, h.caplen < h.len, sink);
         if pcap_cnt.is_multiple_of(8192) {
             sink.analyzer.expire(ts_us, &mut sink.out);
+            progress.at(offset);
         }
     }
+    progress.done_with(offset);
     decoder.finish(sink);
     (decoder.stats, error)
 }
@@ -166,6 +227,7 @@ pub fn run(
         .map(|(input, message)| InputError { input, message })
         .collect();
     let mut write_error = None;
+    let progress = Progress::new(opts.progress, &inputs);
     for (idx, input) in inputs.iter().enumerate() {
         let out = EventsOut {
             events: events.as_deref_mut(),
@@ -183,7 +245,7 @@ pub fn run(
             parse_errors: Vec::new(),
             messages: 0,
         };
-        let (mut st, error) = analyze_input(input, opts, &mut sink);
+        let (mut st, error) = analyze_input(input, opts, &mut sink, &progress);
         st.ike_messages += sink.messages;
         for layer in sink.parse_errors.drain(..) {
             st.parse_error(layer);

@@ -191,6 +191,10 @@ struct AnalyzeArgs {
     /// No report on stdout.
     #[arg(short, long)]
     quiet: bool,
+    /// Threads for --separate (one capture file per thread). A combined analysis follows one SA
+    /// table through the files in order, on one core.
+    #[arg(short = 'j', long = "threads", value_name = "N", default_value_t = 1)]
+    threads: usize,
     /// Analyse each capture file on its own (unrelated lab captures that reuse addresses):
     /// one report per file.
     #[arg(long, conflicts_with_all = ["inventory", "save_baseline", "metrics_out", "events"])]
@@ -243,9 +247,12 @@ fn analyzer_options(a: &AnalyzeArgs) -> Result<(AnalyzerOptions, Baseline), Stri
 }
 
 fn print_report(a: &AnalyzeArgs, summary: &RunSummary) {
-    let mut out = std::io::stdout().lock();
+    write_report(a, summary, &mut std::io::stdout().lock());
+}
+
+fn write_report(a: &AnalyzeArgs, summary: &RunSummary, out: &mut dyn Write) {
     let _ = match a.format {
-        Format::Table => report::write_table(&mut out, summary),
+        Format::Table => report::write_table(out, summary),
         Format::Json => writeln!(
             out,
             "{}",
@@ -254,39 +261,68 @@ fn print_report(a: &AnalyzeArgs, summary: &RunSummary) {
     };
 }
 
-/// `--separate`: one analysis and one report per capture file.
+/// One file's result under `--separate`: its report text, its errors, whether it tripped the gate.
+type FileResult = (Vec<u8>, Vec<String>, bool);
+
+fn analyze_one(a: &AnalyzeArgs, input: &ikescope::capture::Input) -> FileResult {
+    let analyzer = match analyzer_options(a) {
+        Ok((x, _)) => x,
+        Err(e) => return (Vec::new(), vec![e], false),
+    };
+    let path = match input {
+        ikescope::capture::Input::Stdin => PathBuf::from("-"),
+        ikescope::capture::Input::File(p) => p.clone(),
+    };
+    let opts = AnalyzeOptions {
+        inputs: vec![path],
+        log_messages: false,
+        filter: a.filter.clone(),
+        limits: Limits::default(),
+        analyzer,
+        progress: false,
+    };
+    let summary = analyze::run(&opts, None, None);
+    let mut text = Vec::new();
+    if !a.quiet {
+        let _ = writeln!(text, "== {input} ==");
+        write_report(a, &summary, &mut text);
+        let _ = writeln!(text);
+    }
+    let tripped = a
+        .fail_on
+        .map(severity)
+        .is_some_and(|g| summary.analyzer.totals.any_at_least(g));
+    (
+        text,
+        summary.errors.iter().map(ToString::to_string).collect(),
+        tripped,
+    )
+}
+
+/// `--separate`: one analysis and one report per capture file, `-j` files at a time, printed
+/// in input order.
 fn separate_cmd(a: &AnalyzeArgs) -> ExitCode {
+    use rayon::prelude::*;
     let (inputs, walk_errors) = ikescope::capture::expand(&a.inputs);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.max(1))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => return usage_error(format!("threads: {e}")),
+    };
+    let results: Vec<FileResult> =
+        pool.install(|| inputs.par_iter().map(|i| analyze_one(a, i)).collect());
     let mut errors: Vec<String> = walk_errors
         .into_iter()
         .map(|(i, m)| format!("{i}: {m}"))
         .collect();
     let mut tripped = false;
-    let gate = a.fail_on.map(severity);
-    for input in inputs {
-        let (analyzer, _) = match analyzer_options(a) {
-            Ok(x) => x,
-            Err(e) => return usage_error(e),
-        };
-        let path = match &input {
-            ikescope::capture::Input::Stdin => PathBuf::from("-"),
-            ikescope::capture::Input::File(p) => p.clone(),
-        };
-        let opts = AnalyzeOptions {
-            inputs: vec![path],
-            log_messages: false,
-            filter: a.filter.clone(),
-            limits: Limits::default(),
-            analyzer,
-        };
-        let summary = analyze::run(&opts, None, None);
-        if !a.quiet {
-            println!("== {input} ==");
-            print_report(a, &summary);
-            println!();
-        }
-        errors.extend(summary.errors.iter().map(ToString::to_string));
-        tripped |= gate.is_some_and(|g| summary.analyzer.totals.any_at_least(g));
+    let mut out = std::io::stdout().lock();
+    for (text, errs, t) in results {
+        let _ = out.write_all(&text);
+        errors.extend(errs);
+        tripped |= t;
     }
     for e in &errors {
         eprintln!("ikescope: error: {e}");
@@ -327,6 +363,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> ExitCode {
         filter: a.filter.clone(),
         limits: Limits::default(),
         analyzer,
+        progress: !a.quiet,
     };
     let metrics = a
         .metrics_out
