@@ -81,10 +81,11 @@ const REAL: &[Case] = &[
         findings: &[],
         passive_posture: None,
     },
-    // PPK use is decided inside the encrypted IKE_AUTH: USE_PPK both ways is all the wire shows.
+    // Hybrid confirmed by the IKE_INTERMEDIATE sizes; the PPK part is only negotiated (its use
+    // is decided inside the encrypted IKE_AUTH), which the evidence detail says.
     Case {
         file: "k4_sw6_savekeys_ppk_hybrid_ecp384_mlkem768",
-        evidence: "negotiated",
+        evidence: "confirmed",
         findings: &[],
         passive_posture: None,
     },
@@ -273,7 +274,7 @@ const REAL: &[Case] = &[
     },
     Case {
         file: "sw6_p2_ppk_required_hybrid_ecp384_mlkem768",
-        evidence: "negotiated",
+        evidence: "confirmed",
         findings: &[],
         passive_posture: None,
     },

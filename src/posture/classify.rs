@@ -178,7 +178,12 @@ fn classify_v2(sa: &IkeSa, a: &mut Assessment) {
         confirm(sa, a, overhead);
     }
     if a.ppk {
-        a.evidence = a.evidence.min(Evidence::Negotiated);
+        // A PPK's only key material is mixed inside the encrypted IKE_AUTH: a PPK-only SA can
+        // never be more than negotiated. With ML-KEM exchanges confirmed, the SA keeps
+        // "confirmed" for them and says what stays invisible.
+        if a.posture == Posture::Ppk {
+            a.evidence = a.evidence.min(Evidence::Negotiated);
+        }
         a.evidence_detail.push("PPK negotiated (USE_PPK both ways); whether IKE_AUTH used it or fell back to NO_PPK_AUTH is encrypted".into());
     }
 }
