@@ -179,6 +179,7 @@ fn intermediate_and_followup_ke_are_recognised_on_udp500_udp4500_and_tcp() {
         ),
         ("synthetic/hybrid_tcp_rfc9329_sll2_ipv6.pcap", "tcp", 43),
         ("synthetic/hybrid_tcp_rfc9329_sll2_ipv6.pcap", "tcp", 44),
+        ("synthetic/hybrid_ppk_loop.pcap", "udp500", 44),
     ];
     for (file, transport, exchange) in cases {
         let msgs = messages(&pcap(file));

@@ -344,8 +344,10 @@ const REAL: &[Case] = &[
     },
 ];
 
-fn check(
+/// Checks one tunnel of a capture: `tunnel` names it, otherwise the first one seen.
+fn check_tunnel(
     capture: &Path,
+    tunnel: Option<&str>,
     posture: &str,
     evidence: &str,
     kes: &[String],
@@ -354,8 +356,8 @@ fn check(
     let r = report(capture, &[]);
     let t = r["tunnels"]
         .as_array()
-        .and_then(|a| a.first())
-        .ok_or_else(|| format!("{}: no tunnel", capture.display()))?;
+        .and_then(|a| a.iter().find(|t| tunnel.is_none_or(|n| t["tunnel"] == n)))
+        .ok_or_else(|| format!("{}: no tunnel {tunnel:?}", capture.display()))?;
     let got = (
         t["posture"].as_str().unwrap_or(""),
         t["evidence"].as_str().unwrap_or(""),
@@ -373,6 +375,16 @@ fn check(
         ));
     }
     Ok(())
+}
+
+fn check(
+    capture: &Path,
+    posture: &str,
+    evidence: &str,
+    kes: &[String],
+    findings: &BTreeSet<String>,
+) -> Result<(), String> {
+    check_tunnel(capture, None, posture, evidence, kes, findings)
 }
 
 fn set(v: &[&str]) -> BTreeSet<String> {
@@ -434,8 +446,9 @@ fn synthetic_captures_match_their_scenario() {
         .expect("json");
         let e = &truth["expected"];
         let findings: BTreeSet<String> = strings(&e["findings"]).into_iter().collect();
-        if let Err(msg) = check(
+        if let Err(msg) = check_tunnel(
             p,
+            e["tunnel"].as_str(),
             e["classification"].as_str().expect("classification"),
             e["evidence"].as_str().expect("evidence"),
             &strings(&e["key_exchanges"]),

@@ -66,6 +66,57 @@ fn encrypted(spi_i: u64, spi_r: u64, exchange: u8, mid: u32, len: usize, rng: &m
     m
 }
 
+const ID: u8 = 5;
+
+/// Aggressive Mode (3 messages, identities in the clear) + Quick Mode.
+pub fn aggressive_mode(t: &mut Trace, i: SocketAddr, r: SocketAddr, p: &Phase1, rng: &mut Rng) {
+    let (spi_i, spi_r) = (rng.next_u64() | 1, rng.next_u64() | 2);
+    let c = Carrier::Udp;
+    let ke_len = match p.group {
+        2 => 128,
+        5 => 192,
+        _ => 256,
+    };
+    // ID_IPV4_ADDR (1), UDP port 500, the sender's address.
+    let id = |a: SocketAddr| {
+        let ip = match a.ip() {
+            std::net::IpAddr::V4(v4) => v4.octets(),
+            std::net::IpAddr::V6(_) => [0; 4],
+        };
+        Payload::new(ID, [vec![1, 17, 1, 244], ip.to_vec()].concat())
+    };
+    let am1 = [
+        sa(p),
+        Payload::new(KE, rng.bytes(ke_len)),
+        Payload::new(NONCE, rng.bytes(32)),
+        id(i),
+    ];
+    t.ike(
+        i,
+        r,
+        c,
+        &ike::encode(Header::v1(spi_i, 0, AGGRESSIVE, 0, 0), &am1),
+    );
+    let am2 = [
+        sa(p),
+        Payload::new(KE, rng.bytes(ke_len)),
+        Payload::new(NONCE, rng.bytes(32)),
+        id(r),
+        Payload::new(HASH, rng.bytes(16)),
+    ];
+    t.ike(
+        r,
+        i,
+        c,
+        &ike::encode(Header::v1(spi_i, spi_r, AGGRESSIVE, 0, 0), &am2),
+    );
+    t.ike(i, r, c, &encrypted(spi_i, spi_r, AGGRESSIVE, 0, 32, rng));
+    let qm = rng.next_u64() as u32 | 1;
+    t.ike(i, r, c, &encrypted(spi_i, spi_r, QUICK, qm, 400, rng));
+    t.ike(r, i, c, &encrypted(spi_i, spi_r, QUICK, qm, 400, rng));
+    t.ike(i, r, c, &encrypted(spi_i, spi_r, QUICK, qm, 48, rng));
+}
+
 /// A complete Main Mode + Quick Mode exchange.
 pub fn main_mode(t: &mut Trace, i: SocketAddr, r: SocketAddr, p: &Phase1, rng: &mut Rng) {
     let (spi_i, spi_r) = (rng.next_u64() | 1, rng.next_u64() | 2);

@@ -4,6 +4,7 @@
 //! for bit by the test suite. ML-KEM key shares are genuine (the `ml-kem` crate), so the
 //! analyzer's FIPS 203 checks see real encapsulation keys.
 
+pub mod coverage;
 pub mod findings;
 pub mod ike;
 pub mod ikev1;

@@ -20,6 +20,8 @@ pub enum Link {
     Raw,
     /// BSD loopback, host-order family (LINKTYPE_NULL).
     Null,
+    /// OpenBSD loopback, network-order family (LINKTYPE_LOOP).
+    Loop,
 }
 
 impl Link {
@@ -30,6 +32,7 @@ impl Link {
             Link::LinuxSll2 => 276,
             Link::Raw => 101,
             Link::Null => 0,
+            Link::Loop => 108,
         }
     }
 
@@ -65,6 +68,10 @@ impl Link {
             Link::Null => {
                 let family: u32 = if v6 { 24 } else { 2 };
                 f.extend_from_slice(&family.to_le_bytes());
+            }
+            Link::Loop => {
+                let family: u32 = if v6 { 24 } else { 2 };
+                f.extend_from_slice(&family.to_be_bytes());
             }
         }
         f.extend_from_slice(ip);

@@ -71,7 +71,7 @@ impl Ike2 {
     }
 
     /// SA, KE, Nonce, both NAT-D notifies, then `notifies` (IKE_SA_INIT either way).
-    fn init_payloads(
+    pub fn init_payloads(
         &mut self,
         proposals: &[Proposal],
         ke_method: u16,
@@ -398,6 +398,7 @@ fn hybrid_skf_pcapng() -> Scenario {
 pub fn all() -> Vec<Scenario> {
     let mut v = posture_scenarios();
     v.extend(crate::findings::all());
+    v.extend(crate::coverage::all());
     v
 }
 
