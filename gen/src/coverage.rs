@@ -12,21 +12,6 @@ use crate::trace::Trace;
 use serde_json::json;
 
 const N_COOKIE: u16 = 16390;
-const N_USE_PPK: u16 = 16435;
-
-fn scenario(
-    name: &'static str,
-    description: &'static str,
-    trace: Trace,
-    expected: serde_json::Value,
-) -> Scenario {
-    Scenario {
-        name,
-        description,
-        trace,
-        expected,
-    }
-}
 
 fn ppk_classical() -> Scenario {
     let mut t = Trace::new(Link::Ethernet { vlans: vec![10] });

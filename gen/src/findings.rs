@@ -12,32 +12,9 @@ use serde_json::json;
 
 const N_NO_PROPOSAL: u16 = 14;
 const N_INVALID_KE: u16 = 17;
-const N_USE_PPK: u16 = 16435;
 
 fn eth() -> Trace {
     Trace::new(Link::Ethernet { vlans: vec![] })
-}
-
-/// Classical IKE_SA_INIT + IKE_AUTH with the given proposals offered and one selected.
-fn classical(t: &mut Trace, sa: &mut Ike2, offered: &[Proposal], chosen: &Proposal, ke: u16) {
-    let (ki, kr) = kem::share(ke, &mut sa.rng);
-    sa.init_request(t, offered, ke, &ki, &[]);
-    sa.init_response(t, chosen, ke, &kr, &[]);
-    sa.auth(t);
-}
-
-fn scenario(
-    name: &'static str,
-    description: &'static str,
-    trace: Trace,
-    expected: serde_json::Value,
-) -> Scenario {
-    Scenario {
-        name,
-        description,
-        trace,
-        expected,
-    }
 }
 
 fn addke_declined() -> Scenario {

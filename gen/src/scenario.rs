@@ -14,6 +14,7 @@ pub const N_NAT_DST: u16 = 16389;
 pub const N_FRAG_SUP: u16 = 16430;
 pub const N_INT_SUP: u16 = 16438;
 pub const N_ADDKE: u16 = 16441;
+pub const N_USE_PPK: u16 = 16435;
 
 /// AES-GCM-16-256 / PRF-SHA384 with a KE and optional ADDKE transforms.
 pub fn suite(ke: &[u16], addke: &[(u8, u16)]) -> Vec<Transform> {
@@ -218,6 +219,29 @@ pub struct Scenario {
     pub description: &'static str,
     pub trace: Trace,
     pub expected: Value,
+}
+
+/// Builds a scenario (shorthand for the scenario modules).
+pub fn scenario(
+    name: &'static str,
+    description: &'static str,
+    trace: Trace,
+    expected: Value,
+) -> Scenario {
+    Scenario {
+        name,
+        description,
+        trace,
+        expected,
+    }
+}
+
+/// Classical IKE_SA_INIT + IKE_AUTH with the given proposals offered and one selected.
+pub fn classical(t: &mut Trace, sa: &mut Ike2, offered: &[Proposal], chosen: &Proposal, ke: u16) {
+    let (ki, kr) = kem::share(ke, &mut sa.rng);
+    sa.init_request(t, offered, ke, &ki, &[]);
+    sa.init_response(t, chosen, ke, &kr, &[]);
+    sa.auth(t);
 }
 
 pub fn addr(s: &str) -> SocketAddr {
