@@ -38,14 +38,7 @@ fn hybrid_ppk() -> Scenario {
     let caps = vec![(N_INT_SUP, vec![]), (N_USE_PPK, vec![])];
     sa.init_request(&mut t, std::slice::from_ref(&prop), 20, &ki, &caps);
     sa.init_response(&mut t, &prop, 20, &kr, &caps);
-    let (ek, ct) = kem::share(36, &mut sa.rng);
-    sa.exchange(
-        &mut t,
-        ike::IKE_INTERMEDIATE,
-        ike::KE,
-        ke_plain(ek.len()),
-        ke_plain(ct.len()),
-    );
+    sa.intermediate_ke(&mut t, 36);
     sa.auth(&mut t);
     t.advance_ms(20_000);
     hybrid_rekey(&mut t, &mut sa, 20, &[36]);

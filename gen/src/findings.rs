@@ -59,14 +59,7 @@ fn injected(answer: u16, name: &'static str, description: &'static str, proceed:
     sa.init_notify_answer(&mut t, answer, &data);
     sa.init_response(&mut t, &prop, 20, &kr, &caps);
     let expected = if proceed {
-        let (ek, ct) = kem::share(36, &mut sa.rng);
-        sa.exchange(
-            &mut t,
-            ike::IKE_INTERMEDIATE,
-            ike::KE,
-            ke_plain(ek.len()),
-            ke_plain(ct.len()),
-        );
+        sa.intermediate_ke(&mut t, 36);
         sa.auth(&mut t);
         json!({"classification": "hybrid", "evidence": "confirmed", "key_exchanges": ["ecp384", "mlkem768"], "findings": ["duplicate_response_conflict"]})
     } else {

@@ -189,6 +189,19 @@ impl Ike2 {
         }
     }
 
+    /// One IKE_INTERMEDIATE round carrying an additional key exchange of `method`: the
+    /// encapsulation key out, the ciphertext back (sizes of genuine key material).
+    pub fn intermediate_ke(&mut self, t: &mut Trace, method: u16) {
+        let (ek, ct) = kem::share(method, &mut self.rng);
+        self.exchange(
+            t,
+            ike::IKE_INTERMEDIATE,
+            ike::KE,
+            ke_plain(ek.len()),
+            ke_plain(ct.len()),
+        );
+    }
+
     /// IKE_AUTH with PSK-sized payloads.
     pub fn auth(&mut self, t: &mut Trace) {
         self.exchange(t, ike::IKE_AUTH, ike::IDI, AUTH_REQ_PLAIN, AUTH_RESP_PLAIN);
@@ -265,14 +278,7 @@ pub fn hybrid_setup(t: &mut Trace, sa: &mut Ike2, ke: u16, addke: &[u16], nat_t:
         sa.float_to_nat_t();
     }
     for m in addke {
-        let (ek, ct) = kem::share(*m, &mut sa.rng);
-        sa.exchange(
-            t,
-            ike::IKE_INTERMEDIATE,
-            ike::KE,
-            ke_plain(ek.len()),
-            ke_plain(ct.len()),
-        );
+        sa.intermediate_ke(t, *m);
     }
     sa.auth(t);
 }
