@@ -60,6 +60,9 @@ impl Totals {
     }
 }
 
+/// Quiet time before a live SA that looks failed is reported as failed.
+const FAILURE_SETTLE_US: i64 = 30_000_000;
+
 /// Parent views kept for rekey children (bounded FIFO).
 const MAX_PARENTS: usize = 65_536;
 
@@ -142,7 +145,7 @@ impl Analyzer {
     /// Live: reports SAs that became established or failed since the last checkpoint, while
     /// they are still open (spec §5: an `ike_sa` event when an SA is established or fails).
     /// Each SA reaches the tunnel table once; its closing event later adds only new findings.
-    pub fn checkpoint(&mut self, out: &mut dyn Output) {
+    pub fn checkpoint(&mut self, now_us: i64, out: &mut dyn Output) {
         for id in self.tracker.take_dirty() {
             if self.reported.contains_key(&id) {
                 continue;
@@ -152,10 +155,20 @@ impl Analyzer {
             };
             let parent = self.parent_of(sa);
             let state = classify(sa, parent.as_ref()).state;
-            if matches!(state, SaState::Established | SaState::Failed) {
-                let sa = sa.clone();
-                self.report(&sa, CloseReason::Open, None, out);
+            // A failure inferred from unanswered retransmissions may still turn into success
+            // when the answer is only late: report it once the SA has been quiet a while.
+            let settled = now_us - sa.last_ts >= FAILURE_SETTLE_US;
+            match state {
+                SaState::Established => {}
+                SaState::Failed if settled => {}
+                SaState::Failed => {
+                    self.tracker.mark_dirty(id);
+                    continue;
+                }
+                _ => continue,
             }
+            let sa = sa.clone();
+            self.report(&sa, CloseReason::Open, None, out);
         }
     }
 

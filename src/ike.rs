@@ -86,8 +86,11 @@ pub struct MessageSummary {
     pub exchange_type: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange: Option<&'static str>,
-    pub spi_i: String,
-    pub spi_r: String,
+    /// SPIs as numbers; events show them as 16 lower-case hex digits.
+    #[serde(serialize_with = "hex_spi")]
+    pub spi_i: u64,
+    #[serde(serialize_with = "hex_spi")]
+    pub spi_r: u64,
     pub message_id: u32,
     pub flags: u8,
     pub sender: &'static str,
@@ -108,6 +111,10 @@ pub struct MessageSummary {
     pub encrypted_length: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
+}
+
+fn hex_spi<S: serde::Serializer>(spi: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{spi:016x}"))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -168,8 +175,8 @@ pub fn summarize(
         version: major,
         exchange_type: h.exchange_type.0,
         exchange: ExchangeType(h.exchange_type.0).name_for(major),
-        spi_i: format!("{:016x}", h.spi_i),
-        spi_r: format!("{:016x}", h.spi_r),
+        spi_i: h.spi_i,
+        spi_r: h.spi_r,
         message_id: h.message_id,
         flags: h.flags,
         sender: if sender == Sender::Initiator {

@@ -324,7 +324,7 @@ pub fn run(o: LiveOptions) -> Result<CaptureStats, String> {
                 drops.update(s, &mut st, &metrics);
             }
             let mut out = events_out(&mut events, &o.iface, &metrics);
-            analyzer.checkpoint(&mut out);
+            analyzer.checkpoint(now_us(), &mut out);
             analyzer.expire(now_us(), &mut out);
             metrics.gauges(&analyzer.tracker, &analyzer.tunnels);
             st.ike_sas = analyzer.totals.sas;

@@ -138,6 +138,13 @@ impl Tracker {
         self.lru.insert(self.clock, id);
     }
 
+    /// Asks for an SA to be looked at again at the next `take_dirty`.
+    pub fn mark_dirty(&mut self, id: SaId) {
+        if self.sas.contains_key(&id) {
+            self.dirty.insert(id);
+        }
+    }
+
     /// SAs changed since the last call.
     pub fn take_dirty(&mut self) -> Vec<SaId> {
         let mut v: Vec<SaId> = self.dirty.drain().collect();
@@ -216,8 +223,7 @@ impl Tracker {
     /// Adds one message. Returns SAs closed as a side effect (eviction, SPI reuse).
     pub fn message(&mut self, obs: Obs, msg: &MessageSummary) -> Vec<Closed> {
         let mut closed = Vec::new();
-        let spi_i = u64::from_str_radix(&msg.spi_i, 16).unwrap_or_default();
-        let spi_r = u64::from_str_radix(&msg.spi_r, 16).unwrap_or_default();
+        let (spi_i, spi_r) = (msg.spi_i, msg.spi_r);
         let version = msg.version;
         let is_init = (version == 2 && msg.exchange_type == IKE_SA_INIT)
             || (version == 1 && obs.message_id == 0 && matches!(msg.exchange_type, 2 | 4));
