@@ -172,29 +172,14 @@ fn analyze_input(
     let mut decoder = Decoder::new(link, opts.limits);
     let mut pcap_cnt = 0u64;
     let mut offset = 24u64;
-    let mut error = None;
-    loop {
-        let packet = match cap.next_packet() {
-            Ok(p) => p,
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => {
-                let at = if classic {
-                    format!(" (byte offset {offset})")
-                } else {
-                    String::new()
-                };
-                let cause = match e {
-                    pcap::Error::PcapError(m) => m,
-                    other => other.to_string(),
-                };
-                error = Some(format!("packet {}{at}: {cause}", pcap_cnt + 1));
-                break;
-            }
-        };
+    // pcap_loop (for_each) rather than pcap_next_ex per packet: the per-call overhead is what
+    // separated ikescope from tcpdump on SPAN-sized files. Every packet is counted (pcap_cnt
+    // must match Wireshark's frame numbers), so the filter runs here, not inside libpcap.
+    let result = cap.for_each(None, |packet| {
         pcap_cnt += 1;
         offset += 16 + u64::from(packet.header.caplen);
         if !program.filter(packet.data) {
-            continue;
+            return;
         }
         let h = packet.header;
         let ts_us = h.ts.tv_sec * 1_000_000 + h.ts.tv_usec;
@@ -204,7 +189,22 @@ fn analyze_input(
             sink.analyzer.expire(ts_us, &mut sink.out);
             progress.at(offset);
         }
-    }
+    });
+    let error = match result {
+        Ok(()) | Err(pcap::Error::NoMorePackets) => None,
+        Err(e) => {
+            let at = if classic {
+                format!(" (byte offset {offset})")
+            } else {
+                String::new()
+            };
+            let cause = match e {
+                pcap::Error::PcapError(m) => m,
+                other => other.to_string(),
+            };
+            Some(format!("packet {}{at}: {cause}", pcap_cnt + 1))
+        }
+    };
     progress.done_with(offset);
     decoder.finish(sink);
     (decoder.stats, error)
