@@ -17,10 +17,8 @@ fn ppk_classical() -> Scenario {
     let mut t = Trace::new(Link::Ethernet { vlans: vec![10] });
     let mut sa = Ike2::new(addr("192.0.2.70:500"), addr("198.51.100.70:500"), 70);
     let p = Proposal::ike(1, &suite(&[20], &[]));
-    let (ki, kr) = kem::share(20, &mut sa.rng);
     let ppk = [(N_USE_PPK, vec![])];
-    sa.init_request(&mut t, std::slice::from_ref(&p), 20, &ki, &ppk);
-    sa.init_response(&mut t, &p, 20, &kr, &ppk);
+    sa.init_pair(&mut t, &p, 20, &ppk);
     sa.auth(&mut t);
     scenario(
         "ppk_classical_vlan",
@@ -34,10 +32,8 @@ fn hybrid_ppk() -> Scenario {
     let mut t = Trace::new(Link::Loop);
     let mut sa = Ike2::new(addr("192.0.2.71:500"), addr("198.51.100.71:500"), 71);
     let prop = Proposal::ike(1, &suite(&[20], &[(1, 36)]));
-    let (ki, kr) = kem::share(20, &mut sa.rng);
     let caps = vec![(N_INT_SUP, vec![]), (N_USE_PPK, vec![])];
-    sa.init_request(&mut t, std::slice::from_ref(&prop), 20, &ki, &caps);
-    sa.init_response(&mut t, &prop, 20, &kr, &caps);
+    sa.init_pair(&mut t, &prop, 20, &caps);
     sa.intermediate_ke(&mut t, 36);
     sa.auth(&mut t);
     t.advance_ms(20_000);
@@ -76,9 +72,7 @@ fn retransmission_storm() -> Scenario {
     let mut t = Trace::new(Link::Ethernet { vlans: vec![] });
     let mut sa = Ike2::new(addr("192.0.2.73:500"), addr("198.51.100.73:500"), 73);
     let p = Proposal::ike(1, &suite(&[19], &[]));
-    let (ki, kr) = kem::share(19, &mut sa.rng);
-    sa.init_request(&mut t, std::slice::from_ref(&p), 19, &ki, &[]);
-    sa.init_response(&mut t, &p, 19, &kr, &[]);
+    sa.init_pair(&mut t, &p, 19, &[]);
     sa.unanswered(&mut t, ike::IKE_AUTH, ike::IDI, AUTH_REQ_PLAIN, 6);
     scenario(
         "retransmission_storm_ike_auth",
@@ -94,16 +88,10 @@ fn frag_needed_v4() -> Scenario {
     let mut t = Trace::new(Link::Ethernet { vlans: vec![] });
     let mut sa = Ike2::new(addr("192.0.2.74:500"), addr("198.51.100.74:500"), 74);
     let p = Proposal::ike(1, &suite(&[19], &[]));
-    let (ki, kr) = kem::share(19, &mut sa.rng);
-    sa.init_request(&mut t, std::slice::from_ref(&p), 19, &ki, &[]);
-    sa.init_response(&mut t, &p, 19, &kr, &[]);
+    sa.init_pair(&mut t, &p, 19, &[]);
     let before = t.packets.len();
     sa.unanswered(&mut t, ike::IKE_AUTH, ike::IDI, 2100, 1);
-    let quoted: Vec<u8> = t
-        .packets
-        .get(before)
-        .map(|p| p.frame.get(14..).unwrap_or_default().to_vec())
-        .unwrap_or_default();
+    let quoted = t.ip_packet(before);
     let router: std::net::IpAddr = "192.0.2.254".parse().unwrap_or(sa.i.ip());
     t.push_ip(vec![net::icmp_error(
         router,
@@ -125,11 +113,7 @@ fn port_unreachable() -> Scenario {
     for _ in 0..3 {
         let before = t.packets.len();
         sa.init_request(&mut t, std::slice::from_ref(&p), 19, &ki, &[]);
-        let quoted: Vec<u8> = t
-            .packets
-            .get(before)
-            .map(|p| p.frame.get(14..).unwrap_or_default().to_vec())
-            .unwrap_or_default();
+        let quoted = t.ip_packet(before);
         t.push_ip(vec![net::icmp_error(sa.r.ip(), sa.i.ip(), None, &quoted)]);
         t.advance_ms(2000);
     }
@@ -151,9 +135,7 @@ fn gateway_restart() -> Scenario {
             .enumerate()
             .map(|(k, i)| {
                 let mut sa = Ike2::new(*i, gw, seed + k as u64);
-                let (ki, kr) = kem::share(20, &mut sa.rng);
-                sa.init_request(t, std::slice::from_ref(&p), 20, &ki, &[]);
-                sa.init_response(t, &p, 20, &kr, &[]);
+                sa.init_pair(t, &p, 20, &[]);
                 sa.auth(t);
                 sa
             })
@@ -176,9 +158,7 @@ fn weak_ikev2() -> Scenario {
     let mut t = Trace::new(Link::Ethernet { vlans: vec![] });
     let mut sa = Ike2::new(addr("192.0.2.77:500"), addr("198.51.100.77:500"), 77);
     let p = Proposal::ike(1, &[(1, 3, None), (3, 2, None), (2, 2, None), (4, 2, None)]);
-    let (ki, kr) = kem::share(2, &mut sa.rng);
-    sa.init_request(&mut t, std::slice::from_ref(&p), 2, &ki, &[]);
-    sa.init_response(&mut t, &p, 2, &kr, &[]);
+    sa.init_pair(&mut t, &p, 2, &[]);
     sa.auth(&mut t);
     scenario(
         "weak_ikev2_3des_sha1_modp1024",

@@ -182,10 +182,8 @@ fn mtu_blackhole_v6() -> Scenario {
         61,
     );
     let prop = Proposal::ike(1, &suite(&[20], &[(1, 37)]));
-    let (ki, kr) = kem::share(20, &mut sa.rng);
     let caps = vec![(N_INT_SUP, vec![])];
-    sa.init_request(&mut t, std::slice::from_ref(&prop), 20, &ki, &caps);
-    sa.init_response(&mut t, &prop, 20, &kr, &caps);
+    sa.init_pair(&mut t, &prop, 20, &caps);
     // The 1600-octet IKE_INTERMEDIATE (ML-KEM-1024 key, no IKE fragmentation) is IP-fragmented;
     // a 1280-MTU link drops it and a router answers with ICMPv6 Packet Too Big.
     let (ek, _) = kem::share(37, &mut sa.rng);
@@ -197,11 +195,7 @@ fn mtu_blackhole_v6() -> Scenario {
         ke_plain(ek.len()),
         1,
     );
-    let quoted: Vec<u8> = t
-        .packets
-        .get(before)
-        .map(|p| p.frame.clone())
-        .unwrap_or_default();
+    let quoted = t.ip_packet(before);
     let router: std::net::IpAddr = "2001:db8:60::fe".parse().unwrap_or(sa.i.ip());
     t.push_ip(vec![net::icmp_error(
         router,
@@ -227,10 +221,8 @@ fn skf_incomplete() -> Scenario {
     sa.carrier = Carrier::UdpNatT;
     sa.skf_chunk = Some(1100);
     let prop = Proposal::ike(1, &suite(&[20], &[(1, 37)]));
-    let (ki, kr) = kem::share(20, &mut sa.rng);
     let caps = vec![(N_FRAG_SUP, vec![]), (N_INT_SUP, vec![])];
-    sa.init_request(&mut t, std::slice::from_ref(&prop), 20, &ki, &caps);
-    sa.init_response(&mut t, &prop, 20, &kr, &caps);
+    sa.init_pair(&mut t, &prop, 20, &caps);
     let (ek, _) = kem::share(37, &mut sa.rng);
     let frags = sa.encrypted(
         ike::IKE_INTERMEDIATE,
@@ -254,9 +246,7 @@ fn skf_inconsistent() -> Scenario {
     let mut sa = Ike2::new(addr("192.0.2.63:500"), addr("198.51.100.63:500"), 63);
     let p = Proposal::ike(1, &suite(&[19], &[]));
     let caps = vec![(N_FRAG_SUP, vec![])];
-    let (ki, kr) = kem::share(19, &mut sa.rng);
-    sa.init_request(&mut t, std::slice::from_ref(&p), 19, &ki, &caps);
-    sa.init_response(&mut t, &p, 19, &kr, &caps);
+    sa.init_pair(&mut t, &p, 19, &caps);
     sa.skf_chunk = Some(200);
     sa.auth(&mut t);
     // A fragment claiming number 3 of 2.
@@ -282,9 +272,7 @@ fn half_open() -> Scenario {
     let mut t = eth();
     let mut sa = Ike2::new(addr("192.0.2.64:500"), addr("198.51.100.64:500"), 64);
     let p = Proposal::ike(1, &suite(&[19], &[]));
-    let (ki, kr) = kem::share(19, &mut sa.rng);
-    sa.init_request(&mut t, std::slice::from_ref(&p), 19, &ki, &[]);
-    sa.init_response(&mut t, &p, 19, &kr, &[]);
+    sa.init_pair(&mut t, &p, 19, &[]);
     scenario(
         "half_open_sa",
         "IKE_SA_INIT answered, then silence: the initiator never sends IKE_AUTH",

@@ -36,6 +36,17 @@ impl Link {
         }
     }
 
+    /// Octets of link header in front of the IP packet.
+    pub fn header_len(&self) -> usize {
+        match self {
+            Link::Ethernet { vlans } => 14 + 4 * vlans.len(),
+            Link::LinuxSll => 16,
+            Link::LinuxSll2 => 20,
+            Link::Raw => 0,
+            Link::Null | Link::Loop => 4,
+        }
+    }
+
     /// Wraps an IP packet in this link layer.
     pub fn frame(&self, ip: &[u8]) -> Vec<u8> {
         let v6 = ip.first().is_some_and(|b| b >> 4 == 6);
@@ -177,29 +188,51 @@ pub fn ip(src: IpAddr, dst: IpAddr, proto: u8, transport: &[u8], o: IpOptions) -
     }
 }
 
+/// One IP fragment: its offset in 8-octet units, whether more follow, its octets.
+struct Piece<'a> {
+    offset: IpFragOffset,
+    more: bool,
+    data: &'a [u8],
+}
+
+/// Splits `data` into fragments whose payload fits `room` octets (a multiple of 8).
+fn pieces(data: &[u8], room: usize) -> Vec<Piece<'_>> {
+    let max = (room / 8 * 8).max(8);
+    let n = data.len().div_ceil(max).max(1);
+    (0..n)
+        .map(|i| Piece {
+            offset: IpFragOffset::try_new((i * max / 8) as u16).unwrap_or_default(),
+            more: i + 1 < n,
+            data: data
+                .get(i * max..((i + 1) * max).min(data.len()))
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
 fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, data: &[u8], o: IpOptions) -> Vec<Vec<u8>> {
-    let max = ((o.mtu.saturating_sub(20)) / 8 * 8).max(8);
-    let chunks: Vec<&[u8]> = if data.len() + 20 <= o.mtu {
-        vec![data]
+    let whole = data.len() + 20 <= o.mtu;
+    let parts = if whole {
+        vec![Piece {
+            offset: IpFragOffset::ZERO,
+            more: false,
+            data,
+        }]
     } else {
-        data.chunks(max).collect()
+        pieces(data, o.mtu.saturating_sub(20))
     };
-    let n = chunks.len();
-    let mut off = 0;
-    chunks
+    parts
         .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut h =
-                Ipv4Header::new(c.len() as u16, 64, IpNumber(proto), src, dst).unwrap_or_default();
+        .map(|p| {
+            let mut h = Ipv4Header::new(p.data.len() as u16, 64, IpNumber(proto), src, dst)
+                .unwrap_or_default();
             h.identification = o.ident as u16;
-            h.dont_fragment = n == 1;
-            h.more_fragments = i + 1 < n;
-            h.fragment_offset = IpFragOffset::try_new((off / 8) as u16).unwrap_or_default();
+            h.dont_fragment = whole;
+            h.more_fragments = p.more;
+            h.fragment_offset = p.offset;
             h.header_checksum = h.calc_header_checksum();
-            off += c.len();
             let mut out = h.to_bytes().to_vec();
-            out.extend_from_slice(c);
+            out.extend_from_slice(p.data);
             out
         })
         .collect()
@@ -234,24 +267,13 @@ fn ipv6(src: [u8; 16], dst: [u8; 16], proto: u8, data: &[u8], o: IpOptions) -> V
         out.extend_from_slice(&upper);
         return vec![out];
     }
-    let max = ((o.mtu.saturating_sub(48)) / 8 * 8).max(8);
-    let chunks: Vec<&[u8]> = upper.chunks(max).collect();
-    let n = chunks.len();
-    let mut off = 0;
-    chunks
+    pieces(&upper, o.mtu.saturating_sub(48))
         .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let fh = Ipv6FragmentHeader::new(
-                IpNumber(first_next),
-                IpFragOffset::try_new((off / 8) as u16).unwrap_or_default(),
-                i + 1 < n,
-                o.ident,
-            );
-            off += c.len();
-            let mut out = header(44, 8 + c.len()).to_bytes().to_vec();
+        .map(|p| {
+            let fh = Ipv6FragmentHeader::new(IpNumber(first_next), p.offset, p.more, o.ident);
+            let mut out = header(44, 8 + p.data.len()).to_bytes().to_vec();
             out.extend_from_slice(&fh.to_bytes());
-            out.extend_from_slice(c);
+            out.extend_from_slice(p.data);
             out
         })
         .collect()

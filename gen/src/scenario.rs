@@ -189,6 +189,20 @@ impl Ike2 {
         }
     }
 
+    /// IKE_SA_INIT request offering one proposal and the response selecting it, with key
+    /// shares of `ke` and the same extra notifies both ways.
+    pub fn init_pair(
+        &mut self,
+        t: &mut Trace,
+        prop: &Proposal,
+        ke: u16,
+        notifies: &[(u16, Vec<u8>)],
+    ) {
+        let (ki, kr) = kem::share(ke, &mut self.rng);
+        self.init_request(t, std::slice::from_ref(prop), ke, &ki, notifies);
+        self.init_response(t, prop, ke, &kr, notifies);
+    }
+
     /// One IKE_INTERMEDIATE round carrying an additional key exchange of `method`: the
     /// encapsulation key out, the ciphertext back (sizes of genuine key material).
     pub fn intermediate_ke(&mut self, t: &mut Trace, method: u16) {
@@ -407,9 +421,7 @@ fn hybrid_skf_pcapng() -> Scenario {
     t.interface = 1;
     let mut other = Ike2::new(addr("192.0.2.41:500"), addr("198.51.100.41:500"), 41);
     let prop = Proposal::ike(1, &suite(&[19], &[]));
-    let (ki, kr) = kem::share(19, &mut other.rng);
-    other.init_request(&mut t, std::slice::from_ref(&prop), 19, &ki, &[]);
-    other.init_response(&mut t, &prop, 19, &kr, &[]);
+    other.init_pair(&mut t, &prop, 19, &[]);
     other.auth(&mut t);
     Scenario {
         name: "hybrid_mlkem1024_skf_pcapng_two_interfaces",

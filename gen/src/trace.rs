@@ -68,6 +68,15 @@ impl Trace {
         }
     }
 
+    /// The IP packet inside frame `index` (what an ICMP error quotes).
+    pub fn ip_packet(&self, index: usize) -> Vec<u8> {
+        self.packets
+            .get(index)
+            .and_then(|p| p.frame.get(self.link.header_len()..))
+            .unwrap_or_default()
+            .to_vec()
+    }
+
     /// Adds IP packets (already built) as frames, 100 µs apart.
     pub fn push_ip(&mut self, ip_packets: Vec<Vec<u8>>) {
         for ip in ip_packets {
